@@ -1,0 +1,10 @@
+#pragma once
+// Each subcommand of the posemb binary lives in its own file and registers itself here.
+#include <CLI/CLI.hpp>
+
+namespace posemb::cli {
+
+void add_embed_command(CLI::App& app);     // embed_command.cpp
+void add_tokenize_command(CLI::App& app);  // tokenize_command.cpp (tokenize, decode)
+
+}  // namespace posemb::cli

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages posemb needs to build and test. Idempotent: it asks
+# apt only for what is missing. Run as root or with sudo available.
+#   scripts/setup.sh            build + test dependencies
+#   scripts/setup.sh --reference  also what regenerates goldens and runs peer benchmarks
+#                               (python3-torch, numpy, OpenBLAS for torch, Node.js + npm)
+set -euo pipefail
+
+packages=(
+  build-essential g++ cmake ninja-build pkg-config git
+  libgtest-dev libgmock-dev libbenchmark-dev
+  libcli11-dev nlohmann-json3-dev libfmt-dev libhwy-dev
+  libopenblas-dev libopenblas0-pthread
+  unicode-data
+  clang libclang-rt-14-dev
+)
+if [[ "${1:-}" == "--reference" ]]; then
+  # libopenblas0-pthread matters: without it Debian's torch falls back to reference BLAS.
+  packages+=(python3 python3-torch python3-numpy nodejs npm)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+if ((${#missing[@]} == 0)); then
+  exit 0
+fi
+
+sudo=()
+if [[ $(id -u) -ne 0 ]]; then sudo=(sudo); fi
+echo "setup: installing ${missing[*]}" >&2
+"${sudo[@]}" apt-get update -qq
+DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2

@@ -1,0 +1,35 @@
+#include "posemb/core/shape.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <limits>
+
+#include "posemb/core/error.hpp"
+
+namespace posemb {
+
+Index shape_numel(const Shape& shape) {
+  Index n = 1;
+  for (const Index d : shape) {
+    if (d < 0) throw Error(fmt::format("shape {} has a negative dimension", shape_to_string(shape)));
+    if (d != 0 && n > std::numeric_limits<Index>::max() / d)
+      throw Error(fmt::format("shape {} has too many elements", shape_to_string(shape)));
+    n *= d;
+  }
+  return n;
+}
+
+Shape contiguous_strides(const Shape& shape) {
+  Shape strides(shape.size());
+  Index stride = 1;
+  for (std::size_t i = shape.size(); i-- > 0;) {
+    strides[i] = stride;
+    stride *= shape[i];
+  }
+  return strides;
+}
+
+std::string shape_to_string(const Shape& shape) { return fmt::format("[{}]", fmt::join(shape, ", ")); }
+
+}  // namespace posemb
