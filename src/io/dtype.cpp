@@ -1,5 +1,6 @@
 #include "posemb/io/dtype.hpp"
 
+#include <algorithm>
 #include <bit>
 #include <cstring>
 #include <limits>
@@ -12,32 +13,46 @@ namespace {
 
 constexpr ByteOrder kHostOrder = std::endian::native == std::endian::little ? ByteOrder::kLittle : ByteOrder::kBig;
 
-// The unsigned integer stored at `p` in `order`, assembled byte by byte so that neither
-// alignment nor the host's byte order matter.
 template <class Unsigned>
-Unsigned load_unsigned(const std::byte* p, ByteOrder order) {
-  Unsigned value = 0;
-  for (std::size_t i = 0; i < sizeof(Unsigned); ++i) {
-    const std::size_t byte_index = order == ByteOrder::kLittle ? sizeof(Unsigned) - 1 - i : i;
-    value = static_cast<Unsigned>((value << 8) | static_cast<Unsigned>(p[byte_index]));
-  }
+Unsigned byte_swapped(Unsigned value) {
+  if constexpr (sizeof(Unsigned) == 1) return value;
+  if constexpr (sizeof(Unsigned) == 2) return __builtin_bswap16(value);
+  if constexpr (sizeof(Unsigned) == 4) return __builtin_bswap32(value);
+  if constexpr (sizeof(Unsigned) == 8) return __builtin_bswap64(value);
+}
+
+// The unsigned integer stored at `p`, byte-swapped if it was stored in the other order.
+// memcpy because `p` need not be aligned (safetensors headers of any length, .npy data
+// after any header); it compiles to a plain load.
+template <class Unsigned, bool kSwap>
+Unsigned load_unsigned(const std::byte* p) {
+  Unsigned value;
+  std::memcpy(&value, p, sizeof(Unsigned));
+  if constexpr (kSwap) value = byte_swapped(value);
   return value;
 }
 
-// Loads each stored element as an unsigned integer of its size and converts it with `widen`.
-template <class Unsigned, class Widen>
-void convert_each(std::span<const std::byte> bytes, ByteOrder order, std::span<float> dst, Widen widen) {
-  for (std::size_t i = 0; i < dst.size(); ++i) {
-    dst[i] = widen(load_unsigned<Unsigned>(bytes.data() + i * sizeof(Unsigned), order));
+// Loads each stored element as an unsigned integer of its size and converts it with
+// `convert`. The byte order is decided once, outside the loop, so that the loop has no
+// branches and vectorises.
+template <class Unsigned, bool kSwap, class Out, class Convert>
+void convert_elements(std::span<const std::byte> bytes, std::span<Out> dst, Convert convert) {
+  for (std::size_t i = 0; i < dst.size(); ++i)
+    dst[i] = convert(load_unsigned<Unsigned, kSwap>(bytes.data() + i * sizeof(Unsigned)));
+}
+
+template <class Unsigned, class Out, class Convert>
+void convert_each(std::span<const std::byte> bytes, ByteOrder order, std::span<Out> dst, Convert convert) {
+  if (order == kHostOrder) {
+    convert_elements<Unsigned, false>(bytes, dst, convert);
+  } else {
+    convert_elements<Unsigned, true>(bytes, dst, convert);
   }
 }
 
 template <class Unsigned, class Signed>
 void convert_integers(std::span<const std::byte> bytes, ByteOrder order, std::span<std::int64_t> dst) {
-  for (std::size_t i = 0; i < dst.size(); ++i) {
-    const Unsigned raw = load_unsigned<Unsigned>(bytes.data() + i * sizeof(Unsigned), order);
-    dst[i] = static_cast<std::int64_t>(std::bit_cast<Signed>(raw));
-  }
+  convert_each<Unsigned>(bytes, order, dst, [](Unsigned raw) { return static_cast<std::int64_t>(std::bit_cast<Signed>(raw)); });
 }
 
 template <class T>
@@ -122,10 +137,10 @@ void convert_to_float(DType dtype, ByteOrder order, std::span<const std::byte> b
                                   [](std::uint64_t bits) { return static_cast<float>(std::bit_cast<double>(bits)); });
       return;
     case DType::kF16:
-      convert_each<std::uint16_t>(bytes, order, dst, float16_bits_to_float);
+      convert_each<std::uint16_t>(bytes, order, dst, [](std::uint16_t bits) { return float16_bits_to_float(bits); });
       return;
     case DType::kBF16:
-      convert_each<std::uint16_t>(bytes, order, dst, bfloat16_bits_to_float);
+      convert_each<std::uint16_t>(bytes, order, dst, [](std::uint16_t bits) { return bfloat16_bits_to_float(bits); });
       return;
     default:
       return;  // not floating: excluded by the precondition
@@ -146,13 +161,13 @@ std::optional<std::size_t> convert_to_int64(DType dtype, ByteOrder order, std::s
     case DType::kU32: convert_integers<std::uint32_t, std::uint32_t>(bytes, order, dst); return std::nullopt;
     case DType::kI32: convert_integers<std::uint32_t, std::int32_t>(bytes, order, dst); return std::nullopt;
     case DType::kI64: convert_integers<std::uint64_t, std::int64_t>(bytes, order, dst); return std::nullopt;
-    case DType::kU64:
-      for (std::size_t i = 0; i < dst.size(); ++i) {
-        const std::uint64_t raw = load_unsigned<std::uint64_t>(bytes.data() + i * 8, order);
-        if (raw > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) return i;
-        dst[i] = static_cast<std::int64_t>(raw);
-      }
+    case DType::kU64: {
+      convert_integers<std::uint64_t, std::int64_t>(bytes, order, dst);
+      // Values above INT64_MAX came out negative: find the first.
+      const auto negative = std::find_if(dst.begin(), dst.end(), [](std::int64_t v) { return v < 0; });
+      if (negative != dst.end()) return static_cast<std::size_t>(negative - dst.begin());
       return std::nullopt;
+    }
     default:
       return std::nullopt;  // floating: excluded by the precondition
   }
