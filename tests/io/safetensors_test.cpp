@@ -385,6 +385,16 @@ TEST(SafetensorsLoad, MissingNameSuggestsTheClosestAndListsNames) {
   EXPECT_TRUE(file.contains("wte.weight"));
 }
 
+TEST(SafetensorsLoad, FileWithNoTensorsOpensAndSaysSo) {
+  SafetensorsWriter writer;
+  writer.set_metadata("format", "pt");
+  const auto file = SafetensorsFile::from_bytes(testing::exact_bytes(writer.bytes()), "empty.safetensors");
+  EXPECT_TRUE(file.tensors().empty());
+  EXPECT_EQ(file.metadata().at("format"), "pt");
+  EXPECT_THAT(testing::error_of([&] { (void)file.load_tensor("wte.weight"); }),
+              HasSubstr("empty.safetensors: no tensor named \"wte.weight\"; the file holds no tensors"));
+}
+
 TEST(SafetensorsLoad, ManyNamesAreListedInPart) {
   std::vector<Tensor> tables;
   for (int i = 0; i < 15; ++i) tables.emplace_back(Shape{1}, std::initializer_list<float>{static_cast<float>(i)});
