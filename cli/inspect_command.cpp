@@ -33,7 +33,8 @@ void print_json(const OrderedJson& object) {
     out += fmt::format("{}  {}: ", separator, OrderedJson(key).dump());
     if (value.is_array() && !value.empty() && value.front().is_object()) {
       out += "[";
-      for (std::size_t i = 0; i < value.size(); ++i) out += fmt::format("{}\n    {}", i == 0 ? "" : ",", value[i].dump());
+      for (std::size_t i = 0; i < value.size(); ++i)
+        out += fmt::format("{}\n    {}", i == 0 ? "" : ",", value[i].dump());
       out += "\n  ]";
     } else {
       out += value.dump();
@@ -49,10 +50,14 @@ void print_npy(const io::MappedFile& file, const std::string& format) {
   const io::NpyHeader header = io::parse_npy_header(file.bytes(), file.path().string());
   const std::string version = fmt::format("{}.{}", header.major_version, header.minor_version);
   if (format == "json") {
-    const OrderedJson out = {{"file", file.path().string()}, {"format", "npy"},
-                             {"version", version},           {"descr", header.descr},
-                             {"dtype", io::dtype_name(header.dtype)}, {"shape", header.shape},
-                             {"fortran_order", header.fortran_order}, {"data_offset", header.data_offset}};
+    const OrderedJson out = {{"file", file.path().string()},
+                             {"format", "npy"},
+                             {"version", version},
+                             {"descr", header.descr},
+                             {"dtype", io::dtype_name(header.dtype)},
+                             {"shape", header.shape},
+                             {"fortran_order", header.fortran_order},
+                             {"data_offset", header.data_offset}};
     print_json(out);
     return;
   }
@@ -67,7 +72,8 @@ void print_safetensors(const std::string& path, const std::string& format) {
   if (format == "json") {
     OrderedJson tensors = OrderedJson::array();
     for (const auto& t : file.tensors())
-      tensors.push_back({{"name", t.name}, {"dtype", t.dtype_name}, {"shape", t.shape}, {"data_offsets", {t.begin, t.end}}});
+      tensors.push_back(
+          {{"name", t.name}, {"dtype", t.dtype_name}, {"shape", t.shape}, {"data_offsets", {t.begin, t.end}}});
     const OrderedJson out = {{"file", path},
                              {"format", "safetensors"},
                              {"data_start", file.data_start()},
@@ -102,10 +108,10 @@ void print_safetensors(const std::string& path, const std::string& format) {
 void add_inspect_command(CLI::App& app) {
   auto options = std::make_shared<InspectOptions>();
   CLI::App* inspect = app.add_subcommand(
-      "inspect", "List the tensors of a safetensors or .npy file (names, dtypes, shapes, metadata) without loading them");
+      "inspect",
+      "List the tensors of a safetensors or .npy file (names, dtypes, shapes, metadata) without loading them");
   inspect->add_option("FILE", options->file, "a .safetensors or .npy file")->required();
-  inspect->add_option("--format", options->format, "text (default) or json")
-      ->check(CLI::IsMember({"text", "json"}));
+  inspect->add_option("--format", options->format, "text (default) or json")->check(CLI::IsMember({"text", "json"}));
   inspect->callback([options] {
     const io::MappedFile file(options->file);
     if (is_npy(file)) {

@@ -47,8 +47,8 @@ void run_against_memcpy(benchmark::State& state, std::size_t bytes, Body body) {
   const double peer = memcpy_seconds(bytes);
   const auto start = std::chrono::steady_clock::now();
   for (auto _ : state) body();
-  const double per_iteration =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() / static_cast<double>(state.iterations());
+  const double per_iteration = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() /
+                               static_cast<double>(state.iterations());
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) * static_cast<std::int64_t>(bytes));
   state.counters["x_memcpy"] = per_iteration / peer;
 }

@@ -52,7 +52,8 @@ void convert_each(std::span<const std::byte> bytes, ByteOrder order, std::span<O
 
 template <class Unsigned, class Signed>
 void convert_integers(std::span<const std::byte> bytes, ByteOrder order, std::span<std::int64_t> dst) {
-  convert_each<Unsigned>(bytes, order, dst, [](Unsigned raw) { return static_cast<std::int64_t>(std::bit_cast<Signed>(raw)); });
+  convert_each<Unsigned>(bytes, order, dst,
+                         [](Unsigned raw) { return static_cast<std::int64_t>(std::bit_cast<Signed>(raw)); });
 }
 
 template <class T>
@@ -102,19 +103,32 @@ std::size_t dtype_size(DType dtype) {
 
 std::string_view dtype_name(DType dtype) {
   switch (dtype) {
-    case DType::kBool: return "BOOL";
-    case DType::kU8: return "U8";
-    case DType::kI8: return "I8";
-    case DType::kU16: return "U16";
-    case DType::kI16: return "I16";
-    case DType::kU32: return "U32";
-    case DType::kI32: return "I32";
-    case DType::kU64: return "U64";
-    case DType::kI64: return "I64";
-    case DType::kF16: return "F16";
-    case DType::kBF16: return "BF16";
-    case DType::kF32: return "F32";
-    case DType::kF64: return "F64";
+    case DType::kBool:
+      return "BOOL";
+    case DType::kU8:
+      return "U8";
+    case DType::kI8:
+      return "I8";
+    case DType::kU16:
+      return "U16";
+    case DType::kI16:
+      return "I16";
+    case DType::kU32:
+      return "U32";
+    case DType::kI32:
+      return "I32";
+    case DType::kU64:
+      return "U64";
+    case DType::kI64:
+      return "I64";
+    case DType::kF16:
+      return "F16";
+    case DType::kBF16:
+      return "BF16";
+    case DType::kF32:
+      return "F32";
+    case DType::kF64:
+      return "F64";
   }
   return "?";
 }
@@ -154,13 +168,27 @@ std::optional<std::size_t> convert_to_int64(DType dtype, ByteOrder order, std::s
       // numpy and torch store bools as one byte 0 or 1; any non-zero byte reads as true.
       for (std::size_t i = 0; i < dst.size(); ++i) dst[i] = bytes[i] != std::byte{0} ? 1 : 0;
       return std::nullopt;
-    case DType::kU8: convert_integers<std::uint8_t, std::uint8_t>(bytes, order, dst); return std::nullopt;
-    case DType::kI8: convert_integers<std::uint8_t, std::int8_t>(bytes, order, dst); return std::nullopt;
-    case DType::kU16: convert_integers<std::uint16_t, std::uint16_t>(bytes, order, dst); return std::nullopt;
-    case DType::kI16: convert_integers<std::uint16_t, std::int16_t>(bytes, order, dst); return std::nullopt;
-    case DType::kU32: convert_integers<std::uint32_t, std::uint32_t>(bytes, order, dst); return std::nullopt;
-    case DType::kI32: convert_integers<std::uint32_t, std::int32_t>(bytes, order, dst); return std::nullopt;
-    case DType::kI64: convert_integers<std::uint64_t, std::int64_t>(bytes, order, dst); return std::nullopt;
+    case DType::kU8:
+      convert_integers<std::uint8_t, std::uint8_t>(bytes, order, dst);
+      return std::nullopt;
+    case DType::kI8:
+      convert_integers<std::uint8_t, std::int8_t>(bytes, order, dst);
+      return std::nullopt;
+    case DType::kU16:
+      convert_integers<std::uint16_t, std::uint16_t>(bytes, order, dst);
+      return std::nullopt;
+    case DType::kI16:
+      convert_integers<std::uint16_t, std::int16_t>(bytes, order, dst);
+      return std::nullopt;
+    case DType::kU32:
+      convert_integers<std::uint32_t, std::uint32_t>(bytes, order, dst);
+      return std::nullopt;
+    case DType::kI32:
+      convert_integers<std::uint32_t, std::int32_t>(bytes, order, dst);
+      return std::nullopt;
+    case DType::kI64:
+      convert_integers<std::uint64_t, std::int64_t>(bytes, order, dst);
+      return std::nullopt;
     case DType::kU64: {
       convert_integers<std::uint64_t, std::int64_t>(bytes, order, dst);
       // Values above INT64_MAX came out negative: find the first.

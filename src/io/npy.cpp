@@ -42,13 +42,20 @@ struct Literal {
 
 std::string_view kind_name(Literal::Kind kind) {
   switch (kind) {
-    case Literal::Kind::kString: return "a string";
-    case Literal::Kind::kBool: return "a bool";
-    case Literal::Kind::kNone: return "None";
-    case Literal::Kind::kInteger: return "an integer";
-    case Literal::Kind::kTuple: return "a tuple";
-    case Literal::Kind::kList: return "a list";
-    case Literal::Kind::kDict: return "a dict";
+    case Literal::Kind::kString:
+      return "a string";
+    case Literal::Kind::kBool:
+      return "a bool";
+    case Literal::Kind::kNone:
+      return "None";
+    case Literal::Kind::kInteger:
+      return "an integer";
+    case Literal::Kind::kTuple:
+      return "a tuple";
+    case Literal::Kind::kList:
+      return "a list";
+    case Literal::Kind::kDict:
+      return "a dict";
   }
   return "?";
 }
@@ -91,7 +98,8 @@ class LiteralParser {
       if (consume('}')) return dict;
       const std::size_t key_at = pos_;
       Literal key = parse_value(depth + 1);
-      if (key.kind != Literal::Kind::kString) fail_at(key_at, fmt::format("a dict key must be a string, not {}", kind_name(key.kind)));
+      if (key.kind != Literal::Kind::kString)
+        fail_at(key_at, fmt::format("a dict key must be a string, not {}", kind_name(key.kind)));
       skip_space();
       if (!consume(':')) fail(fmt::format("expected ':' after the key '{}', found {}", key.text, describe_here()));
       dict.keys.push_back(std::move(key.text));
@@ -153,7 +161,8 @@ class LiteralParser {
   Literal parse_name() {
     Literal value = start(Literal::Kind::kBool);
     std::size_t end = pos_;
-    while (end < text_.size() && (std::isalnum(static_cast<unsigned char>(text_[end])) != 0 || text_[end] == '_')) ++end;
+    while (end < text_.size() && (std::isalnum(static_cast<unsigned char>(text_[end])) != 0 || text_[end] == '_'))
+      ++end;
     const std::string_view name = text_.substr(pos_, end - pos_);
     if (name == "True" || name == "False") {
       value.flag = name == "True";
@@ -173,7 +182,8 @@ class LiteralParser {
     return literal;
   }
   void skip_space() {
-    while (pos_ < text_.size() && (text_[pos_] == ' ' || text_[pos_] == '\t' || text_[pos_] == '\n' || text_[pos_] == '\r'))
+    while (pos_ < text_.size() &&
+           (text_[pos_] == ' ' || text_[pos_] == '\t' || text_[pos_] == '\n' || text_[pos_] == '\r'))
       ++pos_;
   }
   bool consume(char c) {
@@ -231,7 +241,8 @@ std::optional<DType> dtype_of(char kind, int size) {
 
 void parse_descr(const Literal& descr, std::string_view file, NpyHeader& header) {
   if (descr.kind == Literal::Kind::kList)
-    throw Error(fmt::format("{}: 'descr' at byte {} is a list: structured arrays are not supported", file, descr.offset));
+    throw Error(
+        fmt::format("{}: 'descr' at byte {} is a list: structured arrays are not supported", file, descr.offset));
   if (descr.kind != Literal::Kind::kString)
     throw Error(fmt::format("{}: 'descr' at byte {} is {}, expected a type string such as '<f4'", file, descr.offset,
                             kind_name(descr.kind)));
@@ -247,9 +258,10 @@ void parse_descr(const Literal& descr, std::string_view file, NpyHeader& header)
   std::optional<DType> dtype;
   if (rest.size() == 2 && rest[1] >= '1' && rest[1] <= '8') dtype = dtype_of(rest[0], rest[1] - '0');
   if (!dtype)
-    throw Error(fmt::format("{}: unsupported dtype '{}' at byte {} (supported: float16/32/64 'f2' 'f4' 'f8', "
-                            "int 'i1'-'i8', uint 'u1'-'u8', bool 'b1', with '<', '>' or '|' byte order)",
-                            file, descr.text, descr.offset));
+    throw Error(
+        fmt::format("{}: unsupported dtype '{}' at byte {} (supported: float16/32/64 'f2' 'f4' 'f8', "
+                    "int 'i1'-'i8', uint 'u1'-'u8', bool 'b1', with '<', '>' or '|' byte order)",
+                    file, descr.text, descr.offset));
   header.dtype = *dtype;
 }
 
@@ -285,9 +297,10 @@ std::uint32_t load_little_endian(std::span<const std::byte> bytes) {
 NpyHeader parse_header(std::span<const std::byte> bytes, std::string_view file) {
   constexpr std::size_t kPreamble = 10;  // magic, version, and the shortest (2-byte) header length
   if (bytes.size() < kPreamble)
-    throw Error(fmt::format("{}: not a .npy file: {} bytes is shorter than the {}-byte preamble (magic, version, "
-                            "header length)",
-                            file, bytes.size(), kPreamble));
+    throw Error(
+        fmt::format("{}: not a .npy file: {} bytes is shorter than the {}-byte preamble (magic, version, "
+                    "header length)",
+                    file, bytes.size(), kPreamble));
   if (std::string_view(reinterpret_cast<const char*>(bytes.data()), kMagic.size()) != kMagic)
     throw Error(fmt::format("{}: not a .npy file: bytes 0-5 are not the magic \"\\x93NUMPY\"", file));
   NpyHeader header;
@@ -299,19 +312,21 @@ NpyHeader parse_header(std::span<const std::byte> bytes, std::string_view file) 
   const std::size_t length_size = header.major_version == 1 ? 2 : 4;
   const std::size_t header_start = 8 + length_size;
   if (bytes.size() < header_start)
-    throw Error(fmt::format("{}: truncated: the file ends inside the {}-byte header length at byte 8", file, length_size));
+    throw Error(
+        fmt::format("{}: truncated: the file ends inside the {}-byte header length at byte 8", file, length_size));
   const std::size_t header_length = load_little_endian(bytes.subspan(8, length_size));
   if (header_length > bytes.size() - header_start)
-    throw Error(fmt::format("{}: truncated: the header length at byte 8 says {} bytes of header follow, but the file "
-                            "has only {} bytes after byte {}",
-                            file, header_length, bytes.size() - header_start, header_start));
+    throw Error(
+        fmt::format("{}: truncated: the header length at byte 8 says {} bytes of header follow, but the file "
+                    "has only {} bytes after byte {}",
+                    file, header_length, bytes.size() - header_start, header_start));
   header.data_offset = header_start + header_length;
 
   const std::string_view text(reinterpret_cast<const char*>(bytes.data()) + header_start, header_length);
   const Literal dict = LiteralParser(text, header_start, file).parse_document();
   if (dict.kind != Literal::Kind::kDict)
-    throw Error(fmt::format("{}: the .npy header at byte {} is {}, expected a dict", file, header_start,
-                            kind_name(dict.kind)));
+    throw Error(
+        fmt::format("{}: the .npy header at byte {} is {}, expected a dict", file, header_start, kind_name(dict.kind)));
   const Literal* descr = nullptr;
   const Literal* fortran_order = nullptr;
   const Literal* shape = nullptr;
@@ -321,37 +336,40 @@ NpyHeader parse_header(std::span<const std::byte> bytes, std::string_view file) 
                            : dict.keys[i] == "shape"         ? &shape
                                                              : nullptr;
     if (slot == nullptr)
-      throw Error(fmt::format("{}: unexpected key '{}' in the .npy header (it has exactly 'descr', 'fortran_order' "
-                              "and 'shape')",
-                              file, dict.keys[i]));
+      throw Error(
+          fmt::format("{}: unexpected key '{}' in the .npy header (it has exactly 'descr', 'fortran_order' "
+                      "and 'shape')",
+                      file, dict.keys[i]));
     if (*slot != nullptr) throw Error(fmt::format("{}: key '{}' appears twice in the .npy header", file, dict.keys[i]));
     *slot = &dict.items[i];
   }
-  for (const auto& [key, slot] : {std::pair{"descr", descr}, std::pair{"fortran_order", fortran_order},
-                                  std::pair{"shape", shape}}) {
+  for (const auto& [key, slot] :
+       {std::pair{"descr", descr}, std::pair{"fortran_order", fortran_order}, std::pair{"shape", shape}}) {
     if (slot == nullptr) throw Error(fmt::format("{}: the .npy header has no '{}' key", file, key));
   }
   parse_descr(*descr, file, header);
   if (fortran_order->kind != Literal::Kind::kBool)
-    throw Error(fmt::format("{}: 'fortran_order' at byte {} is {}, expected True or False", file,
-                            fortran_order->offset, kind_name(fortran_order->kind)));
+    throw Error(fmt::format("{}: 'fortran_order' at byte {} is {}, expected True or False", file, fortran_order->offset,
+                            kind_name(fortran_order->kind)));
   header.fortran_order = fortran_order->flag;
   parse_shape(*shape, file, header);
 
   const std::optional<std::size_t> needed = data_bytes(header.shape, dtype_size(header.dtype));
   if (!needed)
-    throw Error(fmt::format("{}: shape {} of '{}' is too large to address", file, shape_to_string(header.shape),
-                            header.descr));
+    throw Error(
+        fmt::format("{}: shape {} of '{}' is too large to address", file, shape_to_string(header.shape), header.descr));
   const std::size_t available = bytes.size() - header.data_offset;
   if (available < *needed)
-    throw Error(fmt::format("{}: truncated: shape {} of '{}' needs {} bytes of data from byte {}, but the file has "
-                            "only {}",
-                            file, shape_to_string(header.shape), header.descr, *needed, header.data_offset, available));
+    throw Error(
+        fmt::format("{}: truncated: shape {} of '{}' needs {} bytes of data from byte {}, but the file has "
+                    "only {}",
+                    file, shape_to_string(header.shape), header.descr, *needed, header.data_offset, available));
   if (available > *needed)
-    throw Error(fmt::format("{}: {} bytes of data from byte {}, but shape {} of '{}' needs exactly {} ({} bytes too "
-                            "many)",
-                            file, available, header.data_offset, shape_to_string(header.shape), header.descr, *needed,
-                            available - *needed));
+    throw Error(
+        fmt::format("{}: {} bytes of data from byte {}, but shape {} of '{}' needs exactly {} ({} bytes too "
+                    "many)",
+                    file, available, header.data_offset, shape_to_string(header.shape), header.descr, *needed,
+                    available - *needed));
   return header;
 }
 
@@ -382,7 +400,8 @@ std::string python_tuple(const Shape& shape) {
 // The magic, version, header length and header exactly as numpy 1.24's
 // _write_array_header and _wrap_header produce them.
 std::string npy_preamble(std::string_view descr, const Shape& shape) {
-  std::string dict = fmt::format("{{'descr': '{}', 'fortran_order': False, 'shape': {}, }}", descr, python_tuple(shape));
+  std::string dict =
+      fmt::format("{{'descr': '{}', 'fortran_order': False, 'shape': {}, }}", descr, python_tuple(shape));
   if (!shape.empty()) dict.append(kGrowthAxisMaxDigits - fmt::formatted_size("{}", shape[0]), ' ');
   const std::size_t with_newline = dict.size() + 1;
   int major = 1;
@@ -420,9 +439,10 @@ NpyHeader parse_npy_header(std::span<const std::byte> bytes, std::string_view so
 Tensor decode_npy(std::span<const std::byte> bytes, std::string_view source) {
   const NpyHeader header = parse_header(bytes, source);
   if (!is_floating(header.dtype))
-    throw Error(fmt::format("{}: holds '{}' ({}) elements, expected floats (float16, float32 or float64); integer "
-                            "arrays are read as ids (read_npy_ids)",
-                            source, header.descr, dtype_name(header.dtype)));
+    throw Error(
+        fmt::format("{}: holds '{}' ({}) elements, expected floats (float16, float32 or float64); integer "
+                    "arrays are read as ids (read_npy_ids)",
+                    source, header.descr, dtype_name(header.dtype)));
   return read_elements<float>(bytes, header, [&](std::span<const std::byte> stored, std::span<float> dst) {
     convert_to_float(header.dtype, header.byte_order, stored, dst);
   });
@@ -431,14 +451,17 @@ Tensor decode_npy(std::span<const std::byte> bytes, std::string_view source) {
 IdTensor decode_npy_ids(std::span<const std::byte> bytes, std::string_view source) {
   const NpyHeader header = parse_header(bytes, source);
   if (is_floating(header.dtype))
-    throw Error(fmt::format("{}: holds '{}' ({}) elements, expected integers or bools for ids; float arrays are read "
-                            "with read_npy",
-                            source, header.descr, dtype_name(header.dtype)));
-  return read_elements<std::int64_t>(bytes, header, [&](std::span<const std::byte> stored, std::span<std::int64_t> dst) {
-    if (const auto bad = convert_to_int64(header.dtype, header.byte_order, stored, dst))
-      throw Error(fmt::format("{}: element {} (in storage order) of the '{}' array is larger than the int64 maximum",
-                              source, *bad, header.descr));
-  });
+    throw Error(
+        fmt::format("{}: holds '{}' ({}) elements, expected integers or bools for ids; float arrays are read "
+                    "with read_npy",
+                    source, header.descr, dtype_name(header.dtype)));
+  return read_elements<std::int64_t>(
+      bytes, header, [&](std::span<const std::byte> stored, std::span<std::int64_t> dst) {
+        if (const auto bad = convert_to_int64(header.dtype, header.byte_order, stored, dst))
+          throw Error(
+              fmt::format("{}: element {} (in storage order) of the '{}' array is larger than the int64 maximum",
+                          source, *bad, header.descr));
+      });
 }
 
 std::string encode_npy(TensorView<const float> values) { return encode_array("<f4", values); }

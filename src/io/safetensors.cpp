@@ -30,15 +30,17 @@ struct KnownDtype {
   std::uint64_t bits;
   std::optional<DType> dtype;
 };
+// clang-format off
 constexpr std::array<KnownDtype, 20> kKnownDtypes = {{
-    {"BOOL", 8, DType::kBool},   {"U8", 8, DType::kU8},       {"I8", 8, DType::kI8},
-    {"U16", 16, DType::kU16},    {"I16", 16, DType::kI16},    {"U32", 32, DType::kU32},
-    {"I32", 32, DType::kI32},    {"U64", 64, DType::kU64},    {"I64", 64, DType::kI64},
-    {"F16", 16, DType::kF16},    {"BF16", 16, DType::kBF16},  {"F32", 32, DType::kF32},
-    {"F64", 64, DType::kF64},    {"F8_E5M2", 8, {}},          {"F8_E4M3", 8, {}},
-    {"F8_E8M0", 8, {}},          {"F4", 4, {}},               {"F6_E2M3", 6, {}},
-    {"F6_E3M2", 6, {}},          {"C64", 64, {}},
+    {"BOOL", 8, DType::kBool},  {"U8", 8, DType::kU8},        {"I8", 8, DType::kI8},
+    {"U16", 16, DType::kU16},   {"I16", 16, DType::kI16},     {"U32", 32, DType::kU32},
+    {"I32", 32, DType::kI32},   {"U64", 64, DType::kU64},     {"I64", 64, DType::kI64},
+    {"F16", 16, DType::kF16},   {"BF16", 16, DType::kBF16},   {"F32", 32, DType::kF32},
+    {"F64", 64, DType::kF64},   {"F8_E5M2", 8, {}},           {"F8_E4M3", 8, {}},
+    {"F8_E8M0", 8, {}},         {"F4", 4, {}},                {"F6_E2M3", 6, {}},
+    {"F6_E3M2", 6, {}},         {"C64", 64, {}},
 }};
+// clang-format on
 
 const KnownDtype* find_dtype(std::string_view name) {
   for (const KnownDtype& known : kKnownDtypes)
@@ -56,7 +58,11 @@ std::string_view json_type(const Json& value) {
   if (value.is_number_unsigned()) return "a non-negative integer";
   if (value.is_number_integer()) return "a negative integer";
   if (value.is_number_float()) return "a non-integer number";
-  return value.type_name();  // "object", "array", "string", "boolean", "null"
+  if (value.is_object()) return "an object";
+  if (value.is_array()) return "an array";
+  if (value.is_string()) return "a string";
+  if (value.is_boolean()) return "a boolean";
+  return "null";
 }
 
 std::string range_to_string(std::uint64_t begin, std::uint64_t end) { return fmt::format("[{}, {})", begin, end); }
@@ -90,8 +96,7 @@ class HeaderReader {
     if (const std::size_t nul = text.find('\0'); nul != std::string_view::npos)
       fail(fmt::format("the JSON header has a NUL byte at byte {}", kLengthBytes + nul));
     const Json header = parse(text);
-    if (!header.is_object())
-      fail(fmt::format("the JSON header is {}, expected an object", json_type(header)));
+    if (!header.is_object()) fail(fmt::format("the JSON header is {}, expected an object", json_type(header)));
     for (const auto& [key, value] : header.items()) {
       if (key == "__metadata__") {
         read_metadata(value, metadata);
@@ -155,7 +160,8 @@ class HeaderReader {
   }
 
   void read_metadata(const Json& value, std::map<std::string, std::string>& metadata) const {
-    if (!value.is_object()) fail(fmt::format("\"__metadata__\" is {}, expected an object of strings", json_type(value)));
+    if (!value.is_object())
+      fail(fmt::format("\"__metadata__\" is {}, expected an object of strings", json_type(value)));
     for (const auto& [key, item] : value.items()) {
       if (!item.is_string())
         fail(fmt::format("\"__metadata__\" entry {:?} is {}, expected a string", key, json_type(item)));
@@ -182,23 +188,25 @@ class HeaderReader {
     info.dtype_name = dtype.get<std::string>();
     const KnownDtype* known = find_dtype(info.dtype_name);
     if (known == nullptr)
-      fail_tensor(name, fmt::format("unknown dtype {:?} (the format defines {})", info.dtype_name, known_dtype_names()));
+      fail_tensor(name,
+                  fmt::format("unknown dtype {:?} (the format defines {})", info.dtype_name, known_dtype_names()));
     info.dtype = known->dtype;
 
     const Json& shape = entry["shape"];
     if (!shape.is_array()) fail_tensor(name, fmt::format("shape is {}, expected an array", json_type(shape)));
     for (const Json& size : shape) {
-      if (!size.is_number_unsigned() || size.get<std::uint64_t>() > static_cast<std::uint64_t>(std::numeric_limits<Index>::max()))
-        fail_tensor(name, fmt::format("shape {} has an element that is not a non-negative 64-bit integer",
-                                      shape.dump()));
+      if (!size.is_number_unsigned() ||
+          size.get<std::uint64_t>() > static_cast<std::uint64_t>(std::numeric_limits<Index>::max()))
+        fail_tensor(name,
+                    fmt::format("shape {} has an element that is not a non-negative 64-bit integer", shape.dump()));
       info.shape.push_back(size.get<Index>());
     }
 
     const Json& offsets = entry["data_offsets"];
     if (!offsets.is_array() || offsets.size() != 2 || !offsets[0].is_number_unsigned() ||
         !offsets[1].is_number_unsigned())
-      fail_tensor(name, fmt::format("data_offsets {} is not a pair [begin, end] of non-negative integers",
-                                    offsets.dump()));
+      fail_tensor(name,
+                  fmt::format("data_offsets {} is not a pair [begin, end] of non-negative integers", offsets.dump()));
     info.begin = offsets[0].get<std::uint64_t>();
     info.end = offsets[1].get<std::uint64_t>();
     if (info.begin > info.end)
@@ -214,15 +222,15 @@ class HeaderReader {
     for (const Index size : info.shape) {
       const auto n = static_cast<std::uint64_t>(size);
       if (n != 0 && bits > std::numeric_limits<std::uint64_t>::max() / n)
-        fail_tensor(name, fmt::format("shape {} of {} is too large to address", shape_to_string(info.shape),
-                                      info.dtype_name));
+        fail_tensor(
+            name, fmt::format("shape {} of {} is too large to address", shape_to_string(info.shape), info.dtype_name));
       bits *= n;
     }
     if (bits % 8 != 0 || bits / 8 != info.end - info.begin)
-      fail_tensor(name, fmt::format("shape {} of {} needs {} bytes, but data_offsets {} hold {}",
-                                    shape_to_string(info.shape), info.dtype_name,
-                                    bits % 8 == 0 ? fmt::format("{}", bits / 8) : fmt::format("{} bits", bits),
-                                    range_to_string(info.begin, info.end), info.end - info.begin));
+      fail_tensor(
+          name, fmt::format("shape {} of {} needs {} bytes, but data_offsets {} hold {}", shape_to_string(info.shape),
+                            info.dtype_name, bits % 8 == 0 ? fmt::format("{}", bits / 8) : fmt::format("{} bits", bits),
+                            range_to_string(info.begin, info.end), info.end - info.begin));
     return info;
   }
 
@@ -237,7 +245,8 @@ class HeaderReader {
 };
 
 // Taken in offset order, the tensors must cover the data buffer exactly once.
-void check_tiling(const std::vector<SafetensorsTensorInfo>& tensors, std::uint64_t buffer_size, const std::string& file) {
+void check_tiling(const std::vector<SafetensorsTensorInfo>& tensors, std::uint64_t buffer_size,
+                  const std::string& file) {
   std::uint64_t covered = 0;
   const SafetensorsTensorInfo* previous = nullptr;
   for (const SafetensorsTensorInfo& t : tensors) {
@@ -246,23 +255,27 @@ void check_tiling(const std::vector<SafetensorsTensorInfo>& tensors, std::uint64
                               range_to_string(t.begin, t.end), previous->name,
                               range_to_string(previous->begin, previous->end)));
     if (t.begin > covered)
-      throw Error(fmt::format("{}: tensor {:?}: data_offsets {} leave a gap: bytes {} of the data buffer belong to no "
-                              "tensor{}",
-                              file, t.name, range_to_string(t.begin, t.end), range_to_string(covered, t.begin),
-                              previous ? fmt::format(" (the previous tensor, {:?}, ends at {})", previous->name, covered)
-                                       : std::string(" (the first tensor must start at 0)")));
+      throw Error(
+          fmt::format("{}: tensor {:?}: data_offsets {} leave a gap: bytes {} of the data buffer belong to no "
+                      "tensor{}",
+                      file, t.name, range_to_string(t.begin, t.end), range_to_string(covered, t.begin),
+                      previous ? fmt::format(" (the previous tensor, {:?}, ends at {})", previous->name, covered)
+                               : std::string(" (the first tensor must start at 0)")));
     covered = t.end;
     previous = &t;
   }
   if (covered != buffer_size)
-    throw Error(fmt::format("{}: the data buffer has {} bytes but the tensors cover only {}: bytes {} of the data "
-                            "buffer belong to no tensor",
-                            file, buffer_size, covered, range_to_string(covered, buffer_size)));
+    throw Error(
+        fmt::format("{}: the data buffer has {} bytes but the tensors cover only {}: bytes {} of the data "
+                    "buffer belong to no tensor",
+                    file, buffer_size, covered, range_to_string(covered, buffer_size)));
 }
 
 }  // namespace
 
-SafetensorsFile::SafetensorsFile(const std::filesystem::path& path) : source_(path.string()), mapped_(path) { validate(); }
+SafetensorsFile::SafetensorsFile(const std::filesystem::path& path) : source_(path.string()), mapped_(path) {
+  validate();
+}
 
 SafetensorsFile SafetensorsFile::from_bytes(std::span<const std::byte> bytes, std::string source) {
   SafetensorsFile file;
@@ -281,11 +294,13 @@ void SafetensorsFile::validate() {
     throw Error(fmt::format("{}: not a safetensors file: {} bytes is too short for the 8-byte header length", file,
                             bytes.size()));
   std::uint64_t header_length = 0;
-  for (std::size_t i = kLengthBytes; i-- > 0;) header_length = (header_length << 8) | static_cast<std::uint64_t>(bytes[i]);
+  for (std::size_t i = kLengthBytes; i-- > 0;)
+    header_length = (header_length << 8) | static_cast<std::uint64_t>(bytes[i]);
   if (header_length > kMaxHeaderBytes)
-    throw Error(fmt::format("{}: not a safetensors file: the header length at byte 0 is {}, more than the format's "
-                            "limit of {} bytes",
-                            file, header_length, kMaxHeaderBytes));
+    throw Error(
+        fmt::format("{}: not a safetensors file: the header length at byte 0 is {}, more than the format's "
+                    "limit of {} bytes",
+                    file, header_length, kMaxHeaderBytes));
   if (header_length > bytes.size() - kLengthBytes)
     throw Error(fmt::format("{}: truncated: the header length at byte 0 is {}, but only {} bytes follow it", file,
                             header_length, bytes.size() - kLengthBytes));
@@ -296,9 +311,10 @@ void SafetensorsFile::validate() {
       .read(std::string_view(reinterpret_cast<const char*>(bytes.data()) + kLengthBytes,
                              static_cast<std::size_t>(header_length)),
             tensors_, metadata_);
-  std::stable_sort(tensors_.begin(), tensors_.end(), [](const SafetensorsTensorInfo& a, const SafetensorsTensorInfo& b) {
-    return std::pair(a.begin, a.end) < std::pair(b.begin, b.end);
-  });
+  std::stable_sort(tensors_.begin(), tensors_.end(),
+                   [](const SafetensorsTensorInfo& a, const SafetensorsTensorInfo& b) {
+                     return std::pair(a.begin, a.end) < std::pair(b.begin, b.end);
+                   });
   check_tiling(tensors_, buffer_size, file);
   for (std::size_t i = 0; i < tensors_.size(); ++i) index_.emplace(tensors_[i].name, i);
 }
@@ -364,13 +380,11 @@ Tensor SafetensorsFile::load_tensor(std::string_view name, const Shape& expected
 IdTensor SafetensorsFile::load_ids(std::string_view name) const {
   const SafetensorsTensorInfo& t = info(name);
   if (!t.dtype || is_floating(*t.dtype))
-    throw Error(fmt::format("{}: tensor {:?} has dtype {}; load_ids reads integer and BOOL tensors as int64{}",
-                            source_, t.name, t.dtype_name,
-                            t.dtype ? " (float tensors are read with load_tensor)" : ""));
+    throw Error(fmt::format("{}: tensor {:?} has dtype {}; load_ids reads integer and BOOL tensors as int64{}", source_,
+                            t.name, t.dtype_name, t.dtype ? " (float tensors are read with load_tensor)" : ""));
   IdTensor out(t.shape);
   if (const auto bad = convert_to_int64(*t.dtype, ByteOrder::kLittle, raw_bytes(name), out.values()))
-    throw Error(fmt::format("{}: tensor {:?}: element {} is larger than the int64 maximum", source_, t.name,
-                            *bad));
+    throw Error(fmt::format("{}: tensor {:?}: element {} is larger than the int64 maximum", source_, t.name, *bad));
   return out;
 }
 
@@ -395,7 +409,9 @@ void SafetensorsWriter::add(std::string name, TensorView<const std::int64_t> ids
   entries_.push_back(Entry{std::move(name), DType::kI64, {}, ids});
 }
 
-void SafetensorsWriter::set_metadata(std::string key, std::string value) { metadata_[std::move(key)] = std::move(value); }
+void SafetensorsWriter::set_metadata(std::string key, std::string value) {
+  metadata_[std::move(key)] = std::move(value);
+}
 
 std::string SafetensorsWriter::bytes() const {
   // The reference writer's order: wider elements first, then by name, so that with the

@@ -16,7 +16,8 @@ namespace {
 
 std::uint32_t little_endian_u32(const std::string& bytes, std::size_t index) {
   std::uint32_t value = 0;
-  for (int i = 3; i >= 0; --i) value = (value << 8) | static_cast<unsigned char>(bytes[index * 4 + static_cast<std::size_t>(i)]);
+  for (int i = 3; i >= 0; --i)
+    value = (value << 8) | static_cast<unsigned char>(bytes[index * 4 + static_cast<std::size_t>(i)]);
   return value;
 }
 

@@ -30,7 +30,9 @@ inline std::filesystem::path golden(std::string_view relative) {
   return std::filesystem::path(POSEMB_GOLDENS_DIR) / "io" / relative;
 }
 
-inline nlohmann::json read_json(const std::filesystem::path& path) { return nlohmann::json::parse(read_file_bytes(path)); }
+inline nlohmann::json read_json(const std::filesystem::path& path) {
+  return nlohmann::json::parse(read_file_bytes(path));
+}
 
 // The bytes of a string, copied into a vector of exactly that size: a read one past the
 // end lands in AddressSanitizer's red zone.

@@ -29,7 +29,9 @@ std::vector<std::uint32_t> bits_of(const Tensor& t) {
 std::vector<std::int64_t> values_of(const IdTensor& t) { return {t.values().begin(), t.values().end()}; }
 
 // What numpy wrote: the committed fixture's bytes.
-std::string numpy_file(std::string_view name) { return read_file_bytes(testing::golden(std::string("npy/") + std::string(name))); }
+std::string numpy_file(std::string_view name) {
+  return read_file_bytes(testing::golden(std::string("npy/") + std::string(name)));
+}
 
 TEST(NpyNumpyFixtures, EveryFileReadsAsNumpyWroteIt) {
   const auto manifest = testing::read_json(testing::golden("npy/expected.json"));
@@ -154,7 +156,8 @@ std::string npy_error(const std::string& bytes) {
 
 TEST(NpyMalformed, ValidBaseReads) {
   // The base every case below breaks in one place.
-  const std::string valid = npy_with_header("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }\n", kSixFloats);
+  const std::string valid =
+      npy_with_header("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }\n", kSixFloats);
   EXPECT_EQ(decode_npy(testing::exact_bytes(valid), "base").shape(), (Shape{2, 3}));
 }
 
@@ -185,13 +188,15 @@ TEST(NpyMalformed, TruncatedHeader) {
 
 TEST(NpyMalformed, TruncatedData) {
   const std::string full = numpy_file("f4.npy");
-  EXPECT_THAT(npy_error(full.substr(0, full.size() - 3)),
-              HasSubstr("truncated: shape [2, 3] of '<f4' needs 24 bytes of data from byte 128, but the file has only 21"));
+  EXPECT_THAT(
+      npy_error(full.substr(0, full.size() - 3)),
+      HasSubstr("truncated: shape [2, 3] of '<f4' needs 24 bytes of data from byte 128, but the file has only 21"));
 }
 
 TEST(NpyMalformed, DataLongerThanTheShape) {
-  EXPECT_THAT(npy_error(numpy_file("f4.npy") + "xyz"),
-              HasSubstr("27 bytes of data from byte 128, but shape [2, 3] of '<f4' needs exactly 24 (3 bytes too many)"));
+  EXPECT_THAT(
+      npy_error(numpy_file("f4.npy") + "xyz"),
+      HasSubstr("27 bytes of data from byte 128, but shape [2, 3] of '<f4' needs exactly 24 (3 bytes too many)"));
 }
 
 TEST(NpyMalformed, HeaderSyntaxErrorsNameTheByte) {
@@ -222,20 +227,24 @@ TEST(NpyMalformed, HeaderIsNotADict) {
 TEST(NpyMalformed, MissingExtraOrRepeatedKeys) {
   EXPECT_THAT(npy_error(npy_with_header("{'descr': '<f4', 'fortran_order': False}\n", kSixFloats)),
               HasSubstr("the .npy header has no 'shape' key"));
-  EXPECT_THAT(npy_error(npy_with_header("{'descr': '<f4', 'fortran_order': False, 'shape': (6,), 'x': 1}\n", kSixFloats)),
-              HasSubstr("unexpected key 'x'"));
+  EXPECT_THAT(
+      npy_error(npy_with_header("{'descr': '<f4', 'fortran_order': False, 'shape': (6,), 'x': 1}\n", kSixFloats)),
+      HasSubstr("unexpected key 'x'"));
   EXPECT_THAT(npy_error(npy_with_header("{'descr': '<f4', 'descr': '<f4', 'fortran_order': False, 'shape': (6,)}\n",
                                         kSixFloats)),
               HasSubstr("key 'descr' appears twice"));
 }
 
 // The file offset of `needle` in a header made by npy_with_header (or in a whole file).
-std::size_t header_offset(std::string_view header, std::string_view needle) { return kV1HeaderStart + header.find(needle); }
+std::size_t header_offset(std::string_view header, std::string_view needle) {
+  return kV1HeaderStart + header.find(needle);
+}
 std::size_t file_offset(std::string_view file, std::string_view needle) { return file.find(needle); }
 
 TEST(NpyMalformed, UnsupportedDtypes) {
   const std::string complex = numpy_file("unsupported_c8.npy");
-  EXPECT_THAT(npy_error(complex), HasSubstr(fmt::format("unsupported dtype '<c8' at byte {}", file_offset(complex, "'<c8'"))));
+  EXPECT_THAT(npy_error(complex),
+              HasSubstr(fmt::format("unsupported dtype '<c8' at byte {}", file_offset(complex, "'<c8'"))));
   const std::string structured = numpy_file("unsupported_structured.npy");
   EXPECT_THAT(npy_error(structured), HasSubstr(fmt::format("'descr' at byte {} is a list: structured arrays are not "
                                                            "supported",
@@ -243,9 +252,9 @@ TEST(NpyMalformed, UnsupportedDtypes) {
   EXPECT_THAT(npy_error(npy_with_header("{'descr': '<f3', 'fortran_order': False, 'shape': (8,)}\n", kSixFloats)),
               HasSubstr("unsupported dtype '<f3'"));
   const std::string number = "{'descr': 4, 'fortran_order': False, 'shape': (6,)}\n";
-  EXPECT_THAT(npy_error(npy_with_header(number, kSixFloats)),
-              HasSubstr(fmt::format("'descr' at byte {} is an integer, expected a type string",
-                                    header_offset(number, "4,"))));
+  EXPECT_THAT(
+      npy_error(npy_with_header(number, kSixFloats)),
+      HasSubstr(fmt::format("'descr' at byte {} is an integer, expected a type string", header_offset(number, "4,"))));
 }
 
 TEST(NpyMalformed, BadFortranOrderOrShape) {
@@ -254,8 +263,9 @@ TEST(NpyMalformed, BadFortranOrderOrShape) {
               HasSubstr(fmt::format("'fortran_order' at byte {} is an integer, expected True or False",
                                     header_offset(order, "0,"))));
   const std::string list = "{'descr': '<f4', 'fortran_order': False, 'shape': [6]}\n";
-  EXPECT_THAT(npy_error(npy_with_header(list, kSixFloats)),
-              HasSubstr(fmt::format("'shape' at byte {} is a list, expected a tuple of sizes", header_offset(list, "[6]"))));
+  EXPECT_THAT(
+      npy_error(npy_with_header(list, kSixFloats)),
+      HasSubstr(fmt::format("'shape' at byte {} is a list, expected a tuple of sizes", header_offset(list, "[6]"))));
   const std::string negative = "{'descr': '<f4', 'fortran_order': False, 'shape': (-6,)}\n";
   EXPECT_THAT(npy_error(npy_with_header(negative, kSixFloats)),
               HasSubstr(fmt::format("has an element that is not a non-negative integer (at byte {})",
@@ -263,16 +273,18 @@ TEST(NpyMalformed, BadFortranOrderOrShape) {
   const std::string text = "{'descr': '<f4', 'fortran_order': False, 'shape': (6, 'a')}\n";
   EXPECT_THAT(npy_error(npy_with_header(text, kSixFloats)),
               HasSubstr(fmt::format("not a non-negative integer (at byte {})", header_offset(text, "'a'"))));
-  EXPECT_THAT(npy_error(npy_with_header(
-                  "{'descr': '<f4', 'fortran_order': False, 'shape': (4611686018427387904, 4611686018427387904)}\n", "")),
-              HasSubstr("is too large to address"));
+  EXPECT_THAT(
+      npy_error(npy_with_header(
+          "{'descr': '<f4', 'fortran_order': False, 'shape': (4611686018427387904, 4611686018427387904)}\n", "")),
+      HasSubstr("is too large to address"));
 }
 
 TEST(NpyMalformed, UnsignedIdAboveInt64) {
   const auto path = testing::golden("npy/u8_above_int64.npy");
-  EXPECT_THAT(testing::error_of([&] { (void)read_npy_ids(path); }),
-              AllOf(HasSubstr(path.string()), HasSubstr("element 1 (in storage order) of the '<u8' array is larger than "
-                                                        "the int64 maximum")));
+  EXPECT_THAT(
+      testing::error_of([&] { (void)read_npy_ids(path); }),
+      AllOf(HasSubstr(path.string()), HasSubstr("element 1 (in storage order) of the '<u8' array is larger than "
+                                                "the int64 maximum")));
 }
 
 }  // namespace

@@ -85,7 +85,9 @@ TEST(SafetensorsIndependentFixtures, Gpt2TablesLoadByNameWithTheirShapes) {
   EXPECT_EQ(file.load_tensor("wte.weight", {6, 4}).shape(), (Shape{6, 4}));
   EXPECT_EQ(file.load_tensor("wpe.weight", {5, 4}).shape(), (Shape{5, 4}));
   EXPECT_EQ(file.metadata().at("format"), "pt");
-  EXPECT_THAT(testing::error_of([&] { (void)file.load_tensor("wpe.weight", {1024, 4}); }),
+  EXPECT_THAT(testing::error_of([&] {
+                (void)file.load_tensor("wpe.weight", {1024, 4});
+              }),
               AllOf(HasSubstr(file.source()), HasSubstr("tensor \"wpe.weight\" has shape [5, 4], expected [1024, 4]")));
 }
 
@@ -229,7 +231,8 @@ std::string header_with(std::string_view from, std::string_view to) {
 }
 
 TEST(SafetensorsMalformed, ValidBaseOpens) {
-  const auto file = SafetensorsFile::from_bytes(testing::exact_bytes(safetensors_file(kValidHeader, kTwelveBytes)), "base");
+  const auto file =
+      SafetensorsFile::from_bytes(testing::exact_bytes(safetensors_file(kValidHeader, kTwelveBytes)), "base");
   EXPECT_EQ(file.tensors().size(), 2u);
 }
 
@@ -261,8 +264,9 @@ TEST(SafetensorsMalformed, TruncatedData) {
 TEST(SafetensorsMalformed, JsonSyntaxErrorNamesTheByte) {
   // b's shape closed with '}' instead of ']': the error is at that byte of the file.
   const std::string broken = header_with(R"("shape":[1])", R"("shape":[1})");
-  EXPECT_THAT(open_error(safetensors_file(broken, kTwelveBytes)),
-              HasSubstr(fmt::format("the header is not valid JSON: syntax error at byte {}: ", 8 + broken.find("[1}") + 2)));
+  EXPECT_THAT(
+      open_error(safetensors_file(broken, kTwelveBytes)),
+      HasSubstr(fmt::format("the header is not valid JSON: syntax error at byte {}: ", 8 + broken.find("[1}") + 2)));
   // A token that is wrong as a whole is reported at its last byte (where parsing stopped).
   const std::string missing_comma = header_with(R"("dtype":"F32","shape":[1])", R"("dtype":"F32" "shape":[1])");
   EXPECT_THAT(open_error(safetensors_file(missing_comma, kTwelveBytes)),
@@ -283,17 +287,17 @@ TEST(SafetensorsMalformed, InvalidUtf8InTheHeader) {
 }
 
 TEST(SafetensorsMalformed, HeaderIsNotAnObject) {
-  EXPECT_THAT(open_error(safetensors_file("[1, 2]", "")), HasSubstr("the JSON header is array, expected an object"));
+  EXPECT_THAT(open_error(safetensors_file("[1, 2]", "")), HasSubstr("the JSON header is an array, expected an object"));
 }
 
 TEST(SafetensorsMalformed, DuplicateTensorNamesOrKeys) {
-  const std::string twice_b =
-      std::string(kValidHeader.substr(0, kValidHeader.size() - 1)) + R"(,"b":{"dtype":"F32","shape":[1],"data_offsets":[8,12]}})";
+  const std::string twice_b = std::string(kValidHeader.substr(0, kValidHeader.size() - 1)) +
+                              R"(,"b":{"dtype":"F32","shape":[1],"data_offsets":[8,12]}})";
   EXPECT_THAT(open_error(safetensors_file(twice_b, kTwelveBytes)), HasSubstr("tensor name \"b\" appears twice"));
-  EXPECT_THAT(open_error(safetensors_file(header_with(R"("dtype":"F32","shape":[1])",
-                                                      R"("dtype":"F32","dtype":"F32","shape":[1])"),
-                                          kTwelveBytes)),
-              HasSubstr("key \"dtype\" appears twice in the header entry \"b\""));
+  EXPECT_THAT(
+      open_error(safetensors_file(
+          header_with(R"("dtype":"F32","shape":[1])", R"("dtype":"F32","dtype":"F32","shape":[1])"), kTwelveBytes)),
+      HasSubstr("key \"dtype\" appears twice in the header entry \"b\""));
 }
 
 TEST(SafetensorsMalformed, EntryKeysAndTypes) {
@@ -301,15 +305,17 @@ TEST(SafetensorsMalformed, EntryKeysAndTypes) {
     return open_error(safetensors_file(header_with(from, to), kTwelveBytes));
   };
   EXPECT_THAT(error(R"({"dtype":"F32","shape":[1],"data_offsets":[8,12]})", "[8, 12]"),
-              HasSubstr("tensor \"b\": the entry is array, expected an object"));
-  EXPECT_THAT(error(R"("dtype":"F32","shape":[1],)", R"("dtype":"F32",)"), HasSubstr("tensor \"b\": the entry has no \"shape\""));
+              HasSubstr("tensor \"b\": the entry is an array, expected an object"));
+  EXPECT_THAT(error(R"("dtype":"F32","shape":[1],)", R"("dtype":"F32",)"),
+              HasSubstr("tensor \"b\": the entry has no \"shape\""));
   EXPECT_THAT(error(R"("shape":[1],)", R"("shape":[1],"offsets":[8,12],)"),
               HasSubstr("tensor \"b\": unexpected key \"offsets\""));
   EXPECT_THAT(error(R"("dtype":"F32","shape":[1])", R"("dtype":32,"shape":[1])"),
               HasSubstr("tensor \"b\": dtype is a non-negative integer, expected a string"));
   EXPECT_THAT(error(R"("dtype":"F32","shape":[1])", R"("dtype":"F33","shape":[1])"),
               HasSubstr("tensor \"b\": unknown dtype \"F33\" (the format defines BOOL, U8"));
-  EXPECT_THAT(error(R"("shape":[1])", R"("shape":1)"), HasSubstr("tensor \"b\": shape is a non-negative integer, expected an array"));
+  EXPECT_THAT(error(R"("shape":[1])", R"("shape":1)"),
+              HasSubstr("tensor \"b\": shape is a non-negative integer, expected an array"));
   EXPECT_THAT(error(R"("shape":[1])", R"("shape":[-1])"),
               HasSubstr("tensor \"b\": shape [-1] has an element that is not a non-negative 64-bit integer"));
   EXPECT_THAT(error(R"("shape":[1])", R"("shape":[1.0])"), HasSubstr("tensor \"b\": shape [1.0] has an element"));
@@ -342,15 +348,16 @@ TEST(SafetensorsMalformed, ByteLengthDisagreesWithShapeAndDtype) {
 }
 
 TEST(SafetensorsMalformed, OverlappingTensors) {
-  EXPECT_THAT(open_error(safetensors_file(header_with(R"("shape":[1],"data_offsets":[8,12])",
-                                                      R"("shape":[1],"data_offsets":[4,8])"),
-                                          kTwelveBytes)),
-              HasSubstr("tensor \"b\": data_offsets [4, 8) overlap those of tensor \"a\", [0, 8)"));
+  EXPECT_THAT(
+      open_error(safetensors_file(
+          header_with(R"("shape":[1],"data_offsets":[8,12])", R"("shape":[1],"data_offsets":[4,8])"), kTwelveBytes)),
+      HasSubstr("tensor \"b\": data_offsets [4, 8) overlap those of tensor \"a\", [0, 8)"));
 }
 
 TEST(SafetensorsMalformed, GapsAndUncoveredBytes) {
   // A gap between a and b.
-  const std::string gap = R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"b":{"dtype":"F32","shape":[1],"data_offsets":[8,12]}})";
+  const std::string gap =
+      R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"b":{"dtype":"F32","shape":[1],"data_offsets":[8,12]}})";
   EXPECT_THAT(open_error(safetensors_file(gap, kTwelveBytes)),
               HasSubstr("tensor \"b\": data_offsets [8, 12) leave a gap: bytes [4, 8) of the data buffer belong to no "
                         "tensor (the previous tensor, \"a\", ends at 4)"));
@@ -365,10 +372,10 @@ TEST(SafetensorsMalformed, GapsAndUncoveredBytes) {
 
 TEST(SafetensorsMalformed, BadMetadata) {
   const auto with_metadata = [](std::string_view metadata) {
-    return open_error(safetensors_file(fmt::format(R"({{"__metadata__":{},{})", metadata, kValidHeader.substr(1)),
-                                       kTwelveBytes));
+    return open_error(
+        safetensors_file(fmt::format(R"({{"__metadata__":{},{})", metadata, kValidHeader.substr(1)), kTwelveBytes));
   };
-  EXPECT_THAT(with_metadata(R"("pt")"), HasSubstr("\"__metadata__\" is string, expected an object of strings"));
+  EXPECT_THAT(with_metadata(R"("pt")"), HasSubstr("\"__metadata__\" is a string, expected an object of strings"));
   EXPECT_THAT(with_metadata(R"({"format":"pt","epochs":3})"),
               HasSubstr("\"__metadata__\" entry \"epochs\" is a non-negative integer, expected a string"));
 }
@@ -401,16 +408,16 @@ TEST(SafetensorsLoad, ManyNamesAreListedInPart) {
   SafetensorsWriter writer;
   for (int i = 0; i < 15; ++i) writer.add(fmt::format("h.{:02}.weight", i), tables[static_cast<std::size_t>(i)].view());
   const auto file = SafetensorsFile::from_bytes(testing::exact_bytes(writer.bytes()), "many");
-  EXPECT_THAT(testing::error_of([&] { (void)file.info("nope"); }),
-              HasSubstr("\"h.09.weight\", ... and 5 more)"));
+  EXPECT_THAT(testing::error_of([&] { (void)file.info("nope"); }), HasSubstr("\"h.09.weight\", ... and 5 more)"));
 }
 
 TEST(SafetensorsLoad, UnsignedIdAboveInt64IsAnError) {
   std::string data(16, '\0');
-  data[7] = 0x7f;                   // INT64_MAX's top byte with the rest 0x00: fits
+  data[7] = 0x7f;                      // INT64_MAX's top byte with the rest 0x00: fits
   data[15] = static_cast<char>(0x80);  // 2^63: does not
   const auto file = SafetensorsFile::from_bytes(
-      testing::exact_bytes(safetensors_file(R"({"u":{"dtype":"U64","shape":[2],"data_offsets":[0,16]}})", data)), "u64");
+      testing::exact_bytes(safetensors_file(R"({"u":{"dtype":"U64","shape":[2],"data_offsets":[0,16]}})", data)),
+      "u64");
   EXPECT_THAT(testing::error_of([&] { (void)file.load_ids("u"); }),
               HasSubstr("u64: tensor \"u\": element 1 is larger than the int64 maximum"));
 }

@@ -48,10 +48,10 @@ namespace posemb::io {
 
 struct SafetensorsTensorInfo {
   std::string name;
-  std::string dtype_name;     // as written: "F32", "BF16", "I64", "F8_E4M3", ...
-  std::optional<DType> dtype; // nothing for valid safetensors types posemb cannot convert (F8_*, F4, F6_*, C64)
+  std::string dtype_name;      // as written: "F32", "BF16", "I64", "F8_E4M3", ...
+  std::optional<DType> dtype;  // nothing for valid safetensors types posemb cannot convert (F8_*, F4, F6_*, C64)
   Shape shape;
-  std::uint64_t begin = 0;    // data_offsets [begin, end), relative to the data buffer
+  std::uint64_t begin = 0;  // data_offsets [begin, end), relative to the data buffer
   std::uint64_t end = 0;
 };
 
