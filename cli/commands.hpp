@@ -6,5 +6,6 @@ namespace posemb::cli {
 
 void add_embed_command(CLI::App& app);     // embed_command.cpp
 void add_tokenize_command(CLI::App& app);  // tokenize_command.cpp (tokenize, decode)
+void add_inspect_command(CLI::App& app);   // inspect_command.cpp
 
 }  // namespace posemb::cli
