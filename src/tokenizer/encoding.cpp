@@ -15,6 +15,7 @@
 #include "posemb/tokenizer/rank_file.hpp"
 #include "posemb/tokenizer/rank_table.hpp"
 #include "posemb/tokenizer/utf8.hpp"
+#include "piece_cache.hpp"
 
 namespace posemb::tokenizer {
 
@@ -112,7 +113,7 @@ const Encoding& Encoding::gpt2() {
 
 // --- Encoding ---------------------------------------------------------------------------
 
-void Encoding::encode_piece_into(std::string_view piece, std::vector<Rank>& out) const {
+void Encoding::encode_piece_into(std::string_view piece, std::vector<Rank>& out, PieceCache& cache) const {
   if (piece.size() == 1) {
     out.push_back(ranks_->byte_rank(static_cast<unsigned char>(piece[0])));
     return;
@@ -123,18 +124,22 @@ void Encoding::encode_piece_into(std::string_view piece, std::vector<Rank>& out)
     out.push_back(rank);
     return;
   }
+  if (cache.append_cached(piece, out)) return;
+  const std::size_t first = out.size();
   byte_pair_encode(piece, *ranks_, out);
+  cache.insert(piece, out.data() + first, out.size() - first);
 }
 
-void Encoding::encode_ordinary_into(std::string_view text, std::vector<Rank>& out) const {
-  for_each_piece(spec_.pattern, text, [&](std::string_view piece) { encode_piece_into(piece, out); });
+void Encoding::encode_ordinary_into(std::string_view text, std::vector<Rank>& out, PieceCache& cache) const {
+  for_each_piece(spec_.pattern, text, [&](std::string_view piece) { encode_piece_into(piece, out, cache); });
 }
 
 std::vector<Rank> Encoding::encode_ordinary(std::string_view text) const {
   require_valid_utf8(text);
   std::vector<Rank> out;
   out.reserve(text.size() / 4 + 8);
-  encode_ordinary_into(text, out);
+  PieceCache cache;
+  encode_ordinary_into(text, out, cache);
   return out;
 }
 
@@ -147,12 +152,14 @@ std::vector<Rank> Encoding::encode(std::string_view text, const SpecialTokenSet&
   require_valid_utf8(text);
   std::vector<Rank> out;
   out.reserve(text.size() / 4 + 8);
-  encode_with_specials_into(text, allowed, disallowed, out);
+  PieceCache cache;
+  encode_with_specials_into(text, allowed, disallowed, out, cache);
   return out;
 }
 
 void Encoding::encode_with_specials_into(std::string_view text, const SpecialTokenSet& allowed,
-                                         const SpecialTokenSet& disallowed, std::vector<Rank>& out) const {
+                                         const SpecialTokenSet& disallowed, std::vector<Rank>& out,
+                                         PieceCache& cache) const {
   const auto check_names = [&](const SpecialTokenSet& set, std::string_view role) {
     for (const auto& name : set.tokens()) {
       const bool known = std::any_of(spec_.special_tokens.begin(), spec_.special_tokens.end(),
@@ -187,17 +194,18 @@ void Encoding::encode_with_specials_into(std::string_view text, const SpecialTok
       }
     }
     if (best == nullptr) break;
-    encode_ordinary_into(text.substr(start, best_at - start), out);
+    encode_ordinary_into(text.substr(start, best_at - start), out, cache);
     out.push_back(best->rank);
     start = best_at + best->text.size();
   }
-  encode_ordinary_into(text.substr(start), out);
+  encode_ordinary_into(text.substr(start), out, cache);
 }
 
 namespace {
 
 // Runs job(i) for i in [0, count) on up to `threads` threads (0: all cores). The first
 // error, by index, is rethrown naming the text.
+// Each thread keeps one PieceCache across its texts.
 template <class Job>
 void run_parallel(std::size_t count, unsigned threads, Job job) {
   if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
@@ -207,9 +215,10 @@ void run_parallel(std::size_t count, unsigned threads, Job job) {
   std::size_t error_index = count;
   std::string error_message;
   const auto worker = [&] {
+    PieceCache cache;
     for (std::size_t i; (i = next.fetch_add(1, std::memory_order_relaxed)) < count;) {
       try {
-        job(i);
+        job(i, cache);
       } catch (const std::exception& e) {
         const std::lock_guard lock(error_mutex);
         if (i < error_index) {
@@ -235,7 +244,10 @@ void run_parallel(std::size_t count, unsigned threads, Job job) {
 std::vector<std::vector<Rank>> Encoding::encode_ordinary_batch(std::span<const std::string_view> texts,
                                                                unsigned threads) const {
   std::vector<std::vector<Rank>> results(texts.size());
-  run_parallel(texts.size(), threads, [&](std::size_t i) { results[i] = encode_ordinary(texts[i]); });
+  run_parallel(texts.size(), threads, [&](std::size_t i, PieceCache& cache) {
+    require_valid_utf8(texts[i]);
+    encode_ordinary_into(texts[i], results[i], cache);
+  });
   return results;
 }
 
@@ -243,7 +255,10 @@ std::vector<std::vector<Rank>> Encoding::encode_batch(std::span<const std::strin
                                                       const SpecialTokenSet& allowed,
                                                       const SpecialTokenSet& disallowed, unsigned threads) const {
   std::vector<std::vector<Rank>> results(texts.size());
-  run_parallel(texts.size(), threads, [&](std::size_t i) { results[i] = encode(texts[i], allowed, disallowed); });
+  run_parallel(texts.size(), threads, [&](std::size_t i, PieceCache& cache) {
+    require_valid_utf8(texts[i]);
+    encode_with_specials_into(texts[i], allowed, disallowed, results[i], cache);
+  });
   return results;
 }
 

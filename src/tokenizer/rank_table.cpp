@@ -14,20 +14,15 @@ namespace {
 std::size_t table_size_for(std::size_t count) { return std::bit_ceil(count * 2 + 16); }
 }  // namespace
 
-std::uint64_t RankTable::hash_bytes(std::string_view bytes) {
-  std::uint64_t h = 0x9e3779b97f4a7c15ull ^ bytes.size();
-  const char* p = bytes.data();
-  std::size_t n = bytes.size();
-  while (n >= 8) {
-    std::uint64_t word;
-    std::memcpy(&word, p, 8);
-    h = mix(h ^ word);
-    p += 8;
-    n -= 8;
+// `head` is head_of(bytes): short pieces hash from it alone.
+std::uint64_t RankTable::hash_bytes(std::string_view bytes, std::uint64_t head) {
+  std::uint64_t h = head ^ (std::uint64_t{bytes.size()} << 56);
+  for (std::size_t i = 8; i < bytes.size(); i += 8) {
+    std::uint64_t word = 0;
+    std::memcpy(&word, bytes.data() + i, std::min<std::size_t>(8, bytes.size() - i));
+    h = mix(h) ^ word;
   }
-  std::uint64_t tail = 0;
-  std::memcpy(&tail, p, n);
-  return mix(h ^ tail ^ (std::uint64_t{n} << 59));
+  return mix(h);
 }
 
 RankTable::RankTable(std::vector<std::pair<std::string, Rank>> tokens, std::string_view source) {
@@ -51,7 +46,9 @@ RankTable::RankTable(std::vector<std::pair<std::string, Rank>> tokens, std::stri
   for (auto& [bytes, rank] : tokens) {
     if (spans_[rank].length != 0)
       throw Error(fmt::format("{}: rank {} is given to two tokens", source, rank));
-    const std::uint64_t h = hash_bytes(bytes);
+    if (bytes.size() > 0xFFFF) throw Error(fmt::format("{}: token of rank {} is longer than 65535 bytes", source, rank));
+    const std::uint64_t head = head_of(bytes);
+    const std::uint64_t h = hash_bytes(bytes, head);
     std::size_t slot = h & byte_mask_;
     while (byte_slots_[slot].rank != kNone) {
       if (bytes_of(byte_slots_[slot].rank) == bytes)
@@ -60,7 +57,7 @@ RankTable::RankTable(std::vector<std::pair<std::string, Rank>> tokens, std::stri
     }
     spans_[rank] = Span{static_cast<std::uint32_t>(arena_.size()), static_cast<std::uint32_t>(bytes.size())};
     arena_ += bytes;
-    byte_slots_[slot] = ByteSlot{rank, static_cast<std::uint32_t>(h >> 32)};
+    byte_slots_[slot] = ByteSlot{head, rank, static_cast<std::uint16_t>(bytes.size()), static_cast<std::uint16_t>(h >> 48)};
   }
   count_ = tokens.size();
   for (int b = 0; b < 256; ++b) {
@@ -73,15 +70,15 @@ RankTable::RankTable(std::vector<std::pair<std::string, Rank>> tokens, std::stri
 }
 
 Rank RankTable::rank_of(std::string_view bytes) const {
-  const std::uint64_t h = hash_bytes(bytes);
-  const auto tag = static_cast<std::uint32_t>(h >> 32);
+  const std::uint64_t head = head_of(bytes);
+  const std::uint64_t h = hash_bytes(bytes, head);
+  const auto tag = static_cast<std::uint16_t>(h >> 48);
   for (std::size_t slot = h & byte_mask_;; slot = (slot + 1) & byte_mask_) {
     const ByteSlot& s = byte_slots_[slot];
     if (s.rank == kNone) return kNone;
-    if (s.hash_tag == tag) {
-      const Span& span = spans_[s.rank];
-      if (span.length == bytes.size() && std::memcmp(arena_.data() + span.offset, bytes.data(), bytes.size()) == 0)
-        return s.rank;
+    if (s.head == head && s.length == bytes.size() && s.hash_tag == tag) {
+      if (bytes.size() <= 8) return s.rank;
+      if (std::memcmp(arena_.data() + spans_[s.rank].offset + 8, bytes.data() + 8, bytes.size() - 8) == 0) return s.rank;
     }
   }
 }
@@ -100,12 +97,16 @@ void RankTable::build_pair_table() {
       pairs.emplace_back((std::uint64_t{left} << 32) | right, rank);
     }
   }
-  pair_slots_.assign(table_size_for(pairs.size()), PairSlot{});
+  rank_bits_ = std::max(1, static_cast<int>(std::bit_width(std::uint64_t{max_rank()})));
+  if (3 * rank_bits_ > 64) throw Error(fmt::format("vocabulary too large: ranks up to {}", max_rank()));
+  rank_mask_ = (std::uint64_t{1} << rank_bits_) - 1;
+  pair_slots_.assign(table_size_for(pairs.size()), kEmptyPair);
   pair_mask_ = pair_slots_.size() - 1;
   for (const auto& [key, rank] : pairs) {
-    std::size_t slot = mix(key) & pair_mask_;
-    while (pair_slots_[slot].key != kEmptyPair) slot = (slot + 1) & pair_mask_;
-    pair_slots_[slot] = PairSlot{key, rank};
+    const std::uint64_t packed_key = ((key >> 32) << rank_bits_) | (key & 0xFFFFFFFFu);
+    std::size_t slot = mix(packed_key) & pair_mask_;
+    while (pair_slots_[slot] != kEmptyPair) slot = (slot + 1) & pair_mask_;
+    pair_slots_[slot] = (packed_key << rank_bits_) | rank;
   }
 }
 

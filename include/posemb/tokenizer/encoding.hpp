@@ -29,6 +29,7 @@ namespace posemb::tokenizer {
 using Rank = std::uint32_t;
 
 class RankTable;
+class PieceCache;
 
 // A set of special tokens, by their text: all of the encoding's, none, or a list.
 // Mirrors tiktoken's allowed_special / disallowed_special arguments.
@@ -120,10 +121,10 @@ class Encoding {
 
  private:
   Encoding(EncodingSpec spec, std::unique_ptr<RankTable> ranks);
-  void encode_ordinary_into(std::string_view text, std::vector<Rank>& out) const;
-  void encode_piece_into(std::string_view piece, std::vector<Rank>& out) const;
+  void encode_ordinary_into(std::string_view text, std::vector<Rank>& out, PieceCache& cache) const;
+  void encode_piece_into(std::string_view piece, std::vector<Rank>& out, PieceCache& cache) const;
   void encode_with_specials_into(std::string_view text, const SpecialTokenSet& allowed,
-                                 const SpecialTokenSet& disallowed, std::vector<Rank>& out) const;
+                                 const SpecialTokenSet& disallowed, std::vector<Rank>& out, PieceCache& cache) const;
 
   EncodingSpec spec_;
   std::unique_ptr<RankTable> ranks_;

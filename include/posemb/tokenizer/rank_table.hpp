@@ -29,11 +29,12 @@ class RankTable {
   Rank rank_of(std::string_view bytes) const;
   // The rank of bytes(left) + bytes(right), kNone when that is not a token.
   Rank merged_rank(Rank left, Rank right) const {
-    const std::uint64_t key = (std::uint64_t{left} << 32) | right;
+    // A slot packs (left, right, merged rank) in rank_bits_ bits each: 8 bytes a slot.
+    const std::uint64_t key = (std::uint64_t{left} << rank_bits_) | right;
     for (std::size_t slot = mix(key) & pair_mask_;; slot = (slot + 1) & pair_mask_) {
-      const PairSlot& s = pair_slots_[slot];
-      if (s.key == key) return s.rank;
-      if (s.key == kEmptyPair) return kNone;
+      const std::uint64_t s = pair_slots_[slot];
+      if ((s >> rank_bits_) == key) return static_cast<Rank>(s & rank_mask_);
+      if (s == kEmptyPair) return kNone;
     }
   }
   Rank byte_rank(unsigned char byte) const { return byte_ranks_[byte]; }
@@ -53,14 +54,19 @@ class RankTable {
     std::uint32_t offset = 0;
     std::uint32_t length = 0;
   };
+  // The first eight bytes of the token sit in the slot itself: a piece of up to eight bytes
+  // is found or rejected with one memory access.
   struct ByteSlot {
+    std::uint64_t head = 0;        // first min(8, length) bytes, zero padded
     Rank rank = kNone;
-    std::uint32_t hash_tag = 0;  // high bits of the hash: most mismatches end here
+    std::uint16_t length = 0;      // capped at 0xFFFF; longer tokens compare via the arena
+    std::uint16_t hash_tag = 0;
   };
-  struct PairSlot {
-    std::uint64_t key = kEmptyPair;
-    Rank rank = kNone;
-  };
+  static std::uint64_t head_of(std::string_view bytes) {
+    std::uint64_t head = 0;
+    __builtin_memcpy(&head, bytes.data(), bytes.size() < 8 ? bytes.size() : 8);
+    return head;
+  }
   static std::uint64_t mix(std::uint64_t x) {
     x ^= x >> 31;
     x *= 0x7fb5d329728ea185ull;
@@ -68,15 +74,17 @@ class RankTable {
     x *= 0x81dadef4bc2dd44dull;
     return x ^ (x >> 33);
   }
-  static std::uint64_t hash_bytes(std::string_view bytes);
+  static std::uint64_t hash_bytes(std::string_view bytes, std::uint64_t head);
   void build_pair_table();
 
   std::string arena_;         // all token bytes, back to back
   std::vector<Span> spans_;   // by rank
   std::vector<ByteSlot> byte_slots_;
   std::size_t byte_mask_ = 0;
-  std::vector<PairSlot> pair_slots_;
+  std::vector<std::uint64_t> pair_slots_;
   std::size_t pair_mask_ = 0;
+  int rank_bits_ = 0;              // bits of one rank in a pair slot
+  std::uint64_t rank_mask_ = 0;
   Rank byte_ranks_[256] = {};
   std::size_t count_ = 0;
 };
