@@ -9,6 +9,7 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -27,9 +28,8 @@ std::filesystem::path texts_folder() {
 }
 
 // Keeps texts alive for the benchmarks that refer to them.
-std::vector<std::string>& text_store() {
-  static std::vector<std::string> store;
-  store.reserve(64);
+std::deque<std::string>& text_store() {
+  static std::deque<std::string> store;  // a deque: growing it never moves the texts
   return store;
 }
 
@@ -49,7 +49,7 @@ void register_text(const std::string& name, const std::string& text) {
         ->MinTime(1.0);
   }
   // Batch encoding: the text cut into paragraphs, on 1 and 2 threads.
-  static std::vector<std::vector<std::string_view>> batches;
+  static std::deque<std::vector<std::string_view>> batches;
   auto& paragraphs = batches.emplace_back();
   for (std::size_t start = 0; start < stored.size();) {
     std::size_t end = stored.find("\n\n", start);
