@@ -40,9 +40,15 @@ inline RunResult run_posemb(const std::vector<std::string>& args, const std::str
   std::filesystem::create_directories(dir);
   std::ofstream(dir / "in", std::ios::binary) << stdin_bytes;
   std::string command = shell_quote(POSEMB_CLI_PATH);
-  for (const auto& a : args) command += " " + shell_quote(a);
-  command += " <" + shell_quote((dir / "in").string()) + " >" + shell_quote((dir / "out").string()) + " 2>" +
-             shell_quote((dir / "err").string());
+  // Appends one piece at a time (g++ 12 warns falsely, -Wrestrict, on `" " + string`).
+  for (const auto& a : args) {
+    command += ' ';
+    command += shell_quote(a);
+  }
+  for (const auto& [redirect, file] : {std::pair{" <", "in"}, std::pair{" >", "out"}, std::pair{" 2>", "err"}}) {
+    command += redirect;
+    command += shell_quote((dir / file).string());
+  }
   const int status = std::system(command.c_str());
   RunResult r{WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(dir / "out"), slurp(dir / "err")};
   std::filesystem::remove_all(dir);
