@@ -1,9 +1,12 @@
 #include "posemb/tokenizer/byte_pair_merge.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cstdint>
 #include <functional>
-#include <queue>
+
+#include "posemb/core/error.hpp"
 
 namespace posemb::tokenizer {
 
@@ -69,6 +72,9 @@ void byte_pair_encode_scan(std::string_view piece, const RankTable& ranks, std::
 // (rank, offset of the left part). A candidate is stale once its left part has changed or
 // died: every change makes the pair's bytes longer, so its rank can never come back.
 void byte_pair_encode_heap(std::string_view piece, const RankTable& ranks, std::vector<Rank>& out) {
+  // Offsets are 32-bit (half the memory traffic of 64-bit ones); kEnd is reserved.
+  if (piece.size() >= 0xFFFFFFFFu)
+    throw Error(fmt::format("a piece of {} bytes is too long to merge (the limit is 4 GiB)", piece.size()));
   const std::uint32_t n = static_cast<std::uint32_t>(piece.size());
   constexpr std::uint32_t kEnd = 0xFFFFFFFFu;
   std::vector<Rank> tokens(n), pair_ranks(n);

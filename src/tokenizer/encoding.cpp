@@ -181,16 +181,23 @@ void Encoding::encode_with_specials_into(std::string_view text, const SpecialTok
                                 special.text, at));
     }
   }
+  // next_at[k]: where allowed token k next occurs at or after `start` (npos: nowhere). Each
+  // is searched again only once `start` has passed it, so many special tokens in a long text
+  // cost one pass per token kind, not one per occurrence.
+  std::vector<std::size_t> next_at(allowed_tokens.size());
+  for (std::size_t k = 0; k < allowed_tokens.size(); ++k) next_at[k] = text.find(allowed_tokens[k]->text);
   std::size_t start = 0;
   while (true) {
     // The leftmost allowed special token from `start` (the longest, if two start together).
     std::size_t best_at = std::string_view::npos;
     const SpecialToken* best = nullptr;
-    for (const SpecialToken* special : allowed_tokens) {
-      const std::size_t at = text.find(special->text, start);
-      if (at < best_at || (at == best_at && at != std::string_view::npos && special->text.size() > best->text.size())) {
+    for (std::size_t k = 0; k < allowed_tokens.size(); ++k) {
+      if (next_at[k] != std::string_view::npos && next_at[k] < start) next_at[k] = text.find(allowed_tokens[k]->text, start);
+      const std::size_t at = next_at[k];
+      if (at == std::string_view::npos) continue;
+      if (at < best_at || (at == best_at && allowed_tokens[k]->text.size() > best->text.size())) {
         best_at = at;
-        best = special;
+        best = allowed_tokens[k];
       }
     }
     if (best == nullptr) break;

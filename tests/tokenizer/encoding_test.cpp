@@ -48,6 +48,23 @@ TEST(Encoding, SpecialTokensAreRefusedUnlessAllowed) {
             "allowed special token `<|im_start|>` is not a special token of encoding gpt2");
 }
 
+// Many special tokens in one text: each is found once (the search does not restart from the
+// beginning), and the text between them is encoded as ordinary text.
+TEST(Encoding, ManyAllowedSpecialTokensBetweenText) {
+  const Encoding& cl100k = Encoding::load("cl100k_base");
+  std::string text;
+  std::vector<Rank> expected;
+  for (int i = 0; i < 2000; ++i) {
+    const std::string word = fmt::format(" word{}", i);
+    text += word + (i % 2 ? "<|fim_prefix|>" : "<|endoftext|>");
+    const auto ids = cl100k.encode_ordinary(word);
+    expected.insert(expected.end(), ids.begin(), ids.end());
+    expected.push_back(i % 2 ? 100258u : 100257u);
+  }
+  EXPECT_EQ(cl100k.encode(text, SpecialTokenSet::all()), expected);
+  EXPECT_EQ(cl100k.decode_bytes(expected), text);
+}
+
 TEST(Encoding, InvalidUtf8IsAnErrorNamingTheByteOffset) {
   EXPECT_EQ(error_of([] { (void)Encoding::gpt2().encode_ordinary("abc\xC3("); }),
             "text: invalid UTF-8 at byte offset 3 (bytes 0xc3 0x28)");
