@@ -46,13 +46,20 @@ TEST(PreTokenizerTraps, MongolianVowelSeparatorU180EIsNotWhiteSpace) {
   for (const char* encoding : {"r50k_base", "cl100k_base", "o200k_base"}) expect_golden_ids(encoding, text);
 }
 
-// (?i:'s) matches 'ſ under Unicode simple case folding; the gpt2 pattern is case-sensitive.
+// (?i:'s) matches 'ſ: the regex crate's case-insensitive matching uses Unicode simple case
+// folding, and U+017F LATIN SMALL LETTER LONG S folds to s. No token of the four
+// vocabularies spans ſ and a neighbour, so the ids cannot show this split (the goldens with
+// ſ pass either way): the expected pieces here follow the regex crate's documented semantics.
+// The gpt2 pattern is case-sensitive.
 TEST(PreTokenizerTraps, LongSFoldsToSInCaseInsensitiveContractions) {
-  EXPECT_EQ(split_into_pieces(Pattern::kCl100k, "it'\u017F"), (Pieces{"it", "'\u017F"}));
-  EXPECT_EQ(split_into_pieces(Pattern::kGpt2, "it'\u017F"), (Pieces{"it", "'", "\u017F"}));
+  EXPECT_EQ(split_into_pieces(Pattern::kCl100k, "'\u017Fx"), (Pieces{"'\u017F", "x"}));
+  EXPECT_EQ(split_into_pieces(Pattern::kCl100k, "'sx"), (Pieces{"'s", "x"}));
+  EXPECT_EQ(split_into_pieces(Pattern::kCl100k, "'\u0161x"), (Pieces{"'\u0161x"}));  // š does not fold to s
+  EXPECT_EQ(split_into_pieces(Pattern::kO200k, "don'\u017F x"), (Pieces{"don'\u017F", " x"}));
+  EXPECT_EQ(split_into_pieces(Pattern::kGpt2, "'\u017Fx"), (Pieces{"'", "\u017Fx"}));
   EXPECT_EQ(split_into_pieces(Pattern::kCl100k, "IT'S"), (Pieces{"IT", "'S"}));
   EXPECT_EQ(split_into_pieces(Pattern::kGpt2, "IT'S"), (Pieces{"IT", "'", "S"}));
-  for (const char* encoding : {"r50k_base", "cl100k_base", "o200k_base"}) expect_golden_ids(encoding, "it'\u017F");
+  for (const char* encoding : {"r50k_base", "cl100k_base", "o200k_base"}) expect_golden_ids(encoding, "'\u017Fx");
 }
 
 // \s+(?!\S) leaves the last space of a run to the word after it.
@@ -71,9 +78,13 @@ TEST(PreTokenizerTraps, DigitsGroupInThreesInCl100kAndO200k) {
 TEST(PreTokenizerTraps, O200kSplitsWordsAtCaseChanges) {
   EXPECT_EQ(split_into_pieces(Pattern::kO200k, "XMLHttpRequest"), (Pieces{"XMLHttp", "Request"}));
   EXPECT_EQ(split_into_pieces(Pattern::kO200k, "helloWORLD's"), (Pieces{"hello", "WORLD's"}));
-  // A mark before capitals: the first alternative's star backtracks to end after the mark.
+  // Lo letters or marks before capitals, with no lower-case letter after them: the first
+  // alternative's star gives characters back to end after the last Lo/Lm/M. The ids show it:
+  // "亚洲AV" is one o200k token, yet tiktoken gives 亚洲 + AV here (and the token before "s").
+  EXPECT_EQ(split_into_pieces(Pattern::kO200k, "\u4E9A\u6D32AV "), (Pieces{"\u4E9A\u6D32", "AV", " "}));
+  EXPECT_EQ(split_into_pieces(Pattern::kO200k, "\u4E9A\u6D32AVs"), (Pieces{"\u4E9A\u6D32AVs"}));
   EXPECT_EQ(split_into_pieces(Pattern::kO200k, "\u0301AB "), (Pieces{"\u0301", "AB", " "}));
-  expect_golden_ids("o200k_base", "\u0301AB ");
+  for (const char* text : {"\u4E9A\u6D32AV ", "\u4E9A\u6D32AVs", "\u0301AB "}) expect_golden_ids("o200k_base", text);
 }
 
 // Pieces always tile the text, whatever the bytes (ill-formed UTF-8 included).
