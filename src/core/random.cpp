@@ -2,7 +2,8 @@
 
 // The sampling algorithms of torch 1.13's CPU generator, written again in scalar C++; see the
 // header for what torch does. Built with -ffp-contract=off (src/core/CMakeLists.txt): every
-// rounding below is the one we wrote.
+// rounding below is the one we wrote. (-fno-math-errno there only lets std::sqrt be one
+// instruction; it changes no value.)
 #include <fmt/format.h>
 
 #include <cmath>
@@ -10,6 +11,7 @@
 
 #include "posemb/core/error.hpp"
 #include "posemb/core/portable_math.hpp"
+#include "cephes_float.hpp"
 
 namespace posemb {
 namespace {
@@ -18,18 +20,31 @@ namespace {
 constexpr double kPi = 3.14159265358979323846;
 constexpr float kTwoPiFloat = static_cast<float>(2.0 * kPi);
 
-// One block of torch's vectorised Box–Muller (normal_fill_16_AVX2). On entry values[0..16)
-// hold uniforms in [0, 1); on exit, normals:
-//   values[j]     = sqrt(-2 log(1 - u[j])) * cos(2 pi u[j + 8]) * std + mean
-//   values[j + 8] = sqrt(-2 log(1 - u[j])) * sin(2 pi u[j + 8]) * std + mean   (j < 8)
-void box_muller_16(float* values, float mean, float std) {
-  for (int j = 0; j < 8; ++j) {
-    const float u1 = 1.0f - values[j];  // (0, 1], so the log is finite
-    const float u2 = values[j + 8];
-    const float radius = std::sqrt(-2.0f * portable_math::cephes_log(u1));
-    const portable_math::SinCos<float> angle = portable_math::cephes_sincos(kTwoPiFloat * u2);
-    values[j] = std::fma(radius * angle.cos, std, mean);
-    values[j + 8] = std::fma(radius * angle.sin, std, mean);
+// On x86-64 Linux the Box–Muller loop is also compiled for AVX2 + FMA CPUs and chosen at
+// load time: std::fma then becomes one instruction instead of a libm call (3-4x faster).
+// Both versions execute the same IEEE operations, so they give the same bits.
+#if defined(__x86_64__) && defined(__linux__) && defined(__GNUC__)
+#define POSEMB_CLONE_FOR_AVX2 __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define POSEMB_CLONE_FOR_AVX2
+#endif
+
+// torch's vectorised Box–Muller (normal_fill_16_AVX2) on `blocks` blocks of 16 values. On
+// entry each block holds uniforms u[0..16) in [0, 1); on exit, normals:
+//   block[j]     = sqrt(-2 log(1 - u[j])) * cos(2 pi u[j + 8]) * std + mean
+//   block[j + 8] = sqrt(-2 log(1 - u[j])) * sin(2 pi u[j + 8]) * std + mean   (j < 8)
+POSEMB_CLONE_FOR_AVX2
+void box_muller_blocks(float* values, std::size_t blocks, float mean, float std) {
+  for (std::size_t b = 0; b < blocks; ++b) {
+    float* block = values + 16 * b;
+    for (int j = 0; j < 8; ++j) {
+      const float u1 = 1.0f - block[j];  // (0, 1], so the log is finite
+      const float u2 = block[j + 8];
+      const float radius = std::sqrt(-2.0f * portable_math::detail::cephes_log(u1));
+      const portable_math::SinCos<float> angle = portable_math::detail::cephes_sincos(kTwoPiFloat * u2);
+      block[j] = std::fma(radius * angle.cos, std, mean);
+      block[j + 8] = std::fma(radius * angle.sin, std, mean);
+    }
   }
 }
 
@@ -82,13 +97,13 @@ void Generator::fill_normal(std::span<float> values, double mean, double std) {
   const auto mean_f = static_cast<float>(mean);
   const auto std_f = static_cast<float>(std);
   for (float& v : values) v = uniform_float();
-  for (std::size_t i = 0; i + 16 <= size; i += 16) box_muller_16(values.data() + i, mean_f, std_f);
+  box_muller_blocks(values.data(), size / 16, mean_f, std_f);
   if (size % 16 != 0) {
     // The last partial block: torch draws 16 new uniforms over the last 16 elements (some of
     // them already normals) and transforms them again.
     float* tail = values.data() + size - 16;
     for (std::size_t i = 0; i < 16; ++i) tail[i] = uniform_float();
-    box_muller_16(tail, mean_f, std_f);
+    box_muller_blocks(tail, 1, mean_f, std_f);
   }
 }
 

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "posemb/core/error.hpp"
+#include "posemb/core/portable_math.hpp"
 #include "posemb/io/file.hpp"
 
 namespace posemb {
@@ -101,6 +102,25 @@ TEST(Generator, DrawsTorchsNumbersBitForBit) {
     }
   }
   EXPECT_GE(draws_checked, 60u);
+}
+
+TEST(Generator, FastBoxMullerEqualsThePlainFormula) {
+  // fill_normal's loop may run a build specialised for the CPU (AVX2 + FMA clone); the
+  // exported portable_math functions are built for the baseline CPU. Same bits required.
+  Generator uniforms(77), normals(77);
+  std::vector<float> u(4096), ours(4096);
+  for (float& v : u) v = uniforms.uniform_float();
+  normals.fill_normal(ours, 0.25, 1.5);
+  for (std::size_t block = 0; block < u.size(); block += 16) {
+    for (std::size_t j = 0; j < 8; ++j) {
+      const float radius = std::sqrt(-2.0f * portable_math::cephes_log(1.0f - u[block + j]));
+      const auto angle = portable_math::cephes_sincos(static_cast<float>(2.0 * 3.14159265358979323846) * u[block + j + 8]);
+      EXPECT_EQ(std::bit_cast<std::uint32_t>(ours[block + j]),
+                std::bit_cast<std::uint32_t>(std::fma(radius * angle.cos, 1.5f, 0.25f)));
+      EXPECT_EQ(std::bit_cast<std::uint32_t>(ours[block + j + 8]),
+                std::bit_cast<std::uint32_t>(std::fma(radius * angle.sin, 1.5f, 0.25f)));
+    }
+  }
 }
 
 TEST(Generator, SameSeedSameNumbers) {
