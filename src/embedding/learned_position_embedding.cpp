@@ -86,10 +86,16 @@ Tensor add_position_embeddings(TensorView<const float> token_embeddings, TensorV
         "cannot add position embeddings of shape {} to token embeddings of shape {}: expected [batch, seq, dim] "
         "and [seq, dim]",
         shape_to_string(p), shape_to_string(x)));
-  const Tensor tokens = Tensor::copy_of(token_embeddings);
-  const Tensor positions = Tensor::copy_of(position_embeddings);
+  // The kernel reads flat row-major arrays: copy only views that are not.
+  const auto flat = [](TensorView<const float> v, Tensor& copy) {
+    if (v.is_contiguous()) return v.data();
+    copy = Tensor::copy_of(v);
+    return static_cast<const float*>(copy.data());
+  };
+  Tensor token_copy, position_copy;
   Tensor out(x);
-  kernels::add_rows_broadcast(tokens.data(), positions.data(), x[0], x[1], x[2], out.data());
+  kernels::add_rows_broadcast(flat(token_embeddings, token_copy), flat(position_embeddings, position_copy), x[0], x[1],
+                              x[2], out.data());
   return out;
 }
 

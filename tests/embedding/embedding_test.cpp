@@ -14,6 +14,7 @@
 #include "posemb/embedding/learned_position_embedding.hpp"
 #include "posemb/embedding/token_embedding.hpp"
 #include "posemb/io/file.hpp"
+#include "posemb/kernels/embedding.hpp"
 
 namespace posemb::embedding {
 namespace {
@@ -242,6 +243,33 @@ TEST(Embedding, StridedIdsAndGradientsWork) {
   table.backward(column, g.view().select(1, 0), grad);  // g[:, 0, :] = [[1, 2], [5, 6]]
   EXPECT_EQ(grad.at(2, 1), 2.0f);
   EXPECT_EQ(grad.at(5, 0), 5.0f);
+}
+
+TEST(Embedding, AddPositionsBroadcastsOverTheBatchAndAcceptsViews) {
+  const Tensor x({2, 2, 3}, {1, 2, 3, 4, 5, 6, 10, 20, 30, 40, 50, 60});
+  const Tensor p({3, 2}, {0.5f, 0.25f, 1, 2, 3, 4});  // its transpose is a strided [2, 3] view
+  const TensorView<const float> p_t(p.data(), {2, 3}, {1, 2});
+  const Tensor out = add_position_embeddings(x.view(), p_t);
+  EXPECT_EQ(out.at(0, 0, 1), 2.0f + 1.0f);
+  EXPECT_EQ(out.at(1, 1, 2), 60.0f + 4.0f);
+  EXPECT_EQ(out.at(1, 0, 0), 10.0f + 0.5f);
+}
+
+TEST(EmbeddingKernels, AddRowsBroadcastMayWorkInPlace) {
+  std::vector<float> x{1, 2, 3, 4, 5, 6, 7, 8};  // [2, 2, 2]
+  const std::vector<float> rows{10, 20, 30, 40};  // [2, 2]
+  kernels::add_rows_broadcast(x.data(), rows.data(), 2, 2, 2, x.data());
+  EXPECT_EQ(x, (std::vector<float>{11, 22, 33, 44, 15, 26, 37, 48}));
+}
+
+TEST(EmbeddingKernels, ScatterAddSumsRepeatedRowsInInputOrder) {
+  // 1e8 + 1 - 1e8 in float depends on the order: in input order it is 0, not 1.
+  std::vector<float> table(2, 0.0f);
+  const std::vector<float> grad{1e8f, 1.0f, -1e8f};
+  const std::vector<std::int64_t> ids{1, 1, 1};
+  kernels::scatter_add_rows(grad.data(), 1, ids.data(), 3, table.data());
+  EXPECT_EQ(table[1], 0.0f);  // (1e8 + 1) rounds to 1e8 in float
+  EXPECT_EQ(table[0], 0.0f);
 }
 
 }  // namespace
