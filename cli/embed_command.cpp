@@ -244,7 +244,11 @@ std::string as_json(const EmbedSteps& s, const EmbedOptions& o) {
   for (std::size_t i = 0; i < indices.size(); ++i) indices[i] = static_cast<Index>(i);
   j["position_embeddings"] = {{"positions", indices}, {"shape", positions["shape"]}, {"values", positions["values"]}};
   j["input_embeddings"] = tensor_json(s.input_embeddings);
-  return j.dump(2) + "\n";
+  // One key per line, each value on one line: valid JSON that a person can still read.
+  std::string out = "{";
+  for (const auto& [key, value] : j.items())
+    out += fmt::format("{}\n  {}: {}", out.size() > 1 ? "," : "", nlohmann::json(key).dump(), value.dump());
+  return out + "\n}\n";
 }
 
 void write_output(const std::string& bytes, const std::string& path) {
