@@ -84,9 +84,10 @@ void check_scheme(const std::string& scheme) {
   if (scheme == "learned") return;
   for (const char* later : {"nope", "sinusoidal", "rope", "axial-rope", "alibi", "t5", "shaw"})
     if (scheme == later)
-      throw Error(fmt::format("--scheme {}: not available in `posemb embed` yet (it arrives with the positional "
-                              "encodings); the only scheme for now is `learned`",
-                              scheme));
+      throw Error(
+          fmt::format("--scheme {}: not available in `posemb embed` yet (it arrives with the positional "
+                      "encodings); the only scheme for now is `learned`",
+                      scheme));
   throw Error(fmt::format("--scheme {}: unknown scheme; the only scheme for now is `learned`", scheme));
 }
 
@@ -130,8 +131,8 @@ Tables file_tables(EmbedOptions& o) {
   if (position_weight.rank() != 2)
     throw Error(describe(o.position_table, position_weight) + ", but a position table must be [max_len, dim]");
   if (o.dim_given && token_weight.size(1) != o.dim)
-    throw Error(describe(o.token_table, token_weight) + fmt::format(", so its dim is {}, not --dim {}",
-                                                                    token_weight.size(1), o.dim));
+    throw Error(describe(o.token_table, token_weight) +
+                fmt::format(", so its dim is {}, not --dim {}", token_weight.size(1), o.dim));
   if (position_weight.size(1) != token_weight.size(1))
     throw Error(describe(o.position_table, position_weight) +
                 fmt::format(", but the token table '{}' has dim {}", o.token_table, token_weight.size(1)));
@@ -215,12 +216,15 @@ template <class T>
 nlohmann::ordered_json tensor_json(const BasicTensor<T>& t) {
   const auto nest = [&](auto&& self, Index dim, Index offset, Index stride) -> nlohmann::json {
     if (dim == t.rank()) {
-      if constexpr (std::is_same_v<T, float>) return static_cast<double>(t.data()[offset]);
-      else return t.data()[offset];
+      if constexpr (std::is_same_v<T, float>)
+        return static_cast<double>(t.data()[offset]);
+      else
+        return t.data()[offset];
     }
     nlohmann::json a = nlohmann::json::array();
     const Index inner = stride / t.size(static_cast<int>(dim));
-    for (Index i = 0; i < t.size(static_cast<int>(dim)); ++i) a.push_back(self(self, dim + 1, offset + i * inner, inner));
+    for (Index i = 0; i < t.size(static_cast<int>(dim)); ++i)
+      a.push_back(self(self, dim + 1, offset + i * inner, inner));
     return a;
   };
   nlohmann::ordered_json j;
@@ -261,8 +265,7 @@ void write_output(const std::string& bytes, const std::string& path) {
 void run_embed(EmbedOptions& o) {
   if (o.format != "text" && o.format != "json" && o.format != "npy")
     throw Error(fmt::format("--format {}: unknown format; use text, json or npy", o.format));
-  if (o.format == "npy" && o.output.empty())
-    throw Error("--format npy writes a binary file: name it with -o FILE");
+  if (o.format == "npy" && o.output.empty()) throw Error("--format npy writes a binary file: name it with -o FILE");
   const EmbedSteps steps = run_pipeline(o);
   if (o.format == "text") {
     write_output(as_text(steps), o.output);
@@ -286,7 +289,8 @@ void add_embed_command(CLI::App& app) {
       "Text to input embeddings, step by step, printed as PyTorch prints them: gpt2 token ids, a [1, n] batch of "
       "the first --context ids, token embeddings, learned position embeddings, and their sum. With no arguments it "
       "runs the notebook's example.");
-  cmd->add_option("text", options->text, "Text to embed; '-' reads standard input (default: \"Hello my name is Ajay\")");
+  cmd->add_option("text", options->text,
+                  "Text to embed; '-' reads standard input (default: \"Hello my name is Ajay\")");
   cmd->add_option("--dim", options->dim, "Embedding width (default 2; with --weights, the file's)");
   cmd->add_option("--context", options->context,
                   "Tokens kept, and rows of the learned position table (default 5; with --weights, the table's rows)");

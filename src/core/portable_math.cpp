@@ -122,7 +122,8 @@ double log(double x) {
 }
 
 SinCos<double> sincos(double x) {
-  if (!(std::fabs(x) <= 1e6)) return {std::numeric_limits<double>::quiet_NaN(), std::numeric_limits<double>::quiet_NaN()};
+  if (!(std::fabs(x) <= 1e6))
+    return {std::numeric_limits<double>::quiet_NaN(), std::numeric_limits<double>::quiet_NaN()};
   const bool negative = x < 0.0;
   x = std::fabs(x);
 
@@ -134,10 +135,18 @@ SinCos<double> sincos(double x) {
 
   SinCos<double> out;
   switch (k & 3) {
-    case 0: out = {sc.sin, sc.cos}; break;
-    case 1: out = {sc.cos, -sc.sin}; break;
-    case 2: out = {-sc.sin, -sc.cos}; break;
-    default: out = {-sc.cos, sc.sin}; break;
+    case 0:
+      out = {sc.sin, sc.cos};
+      break;
+    case 1:
+      out = {sc.cos, -sc.sin};
+      break;
+    case 2:
+      out = {-sc.sin, -sc.cos};
+      break;
+    default:
+      out = {-sc.cos, sc.sin};
+      break;
   }
   if (negative) out.sin = -out.sin;
   return out;

@@ -9,9 +9,9 @@
 #include <cmath>
 #include <cstddef>
 
+#include "cephes_float.hpp"
 #include "posemb/core/error.hpp"
 #include "posemb/core/portable_math.hpp"
-#include "cephes_float.hpp"
 
 namespace posemb {
 namespace {
@@ -65,9 +65,7 @@ float Generator::uniform_float() {
   return static_cast<float>(random32() & 0xffffffu) * 0x1p-24f;
 }
 
-double Generator::uniform_double() {
-  return static_cast<double>(random64() & 0x1fffffffffffffULL) * 0x1p-53;
-}
+double Generator::uniform_double() { return static_cast<double>(random64() & 0x1fffffffffffffULL) * 0x1p-53; }
 
 double Generator::normal_double(double mean, double std) {
   if (next_double_normal_) {

@@ -24,8 +24,10 @@ void validate(const TorchPrintOptions& options) {
   if (options.precision < 0 || options.precision > 50)
     throw Error(fmt::format("print option precision = {} is out of range [0, 50]", options.precision));
   if (options.threshold < 0) throw Error(fmt::format("print option threshold = {} is negative", options.threshold));
-  if (options.edgeitems < 1) throw Error(fmt::format("print option edgeitems = {} must be at least 1", options.edgeitems));
-  if (options.linewidth < 1) throw Error(fmt::format("print option linewidth = {} must be at least 1", options.linewidth));
+  if (options.edgeitems < 1)
+    throw Error(fmt::format("print option edgeitems = {} must be at least 1", options.edgeitems));
+  if (options.linewidth < 1)
+    throw Error(fmt::format("print option linewidth = {} must be at least 1", options.linewidth));
 }
 
 // Python's "{:.Nf}" / "{:.Ne}" of a double. fmt rounds exactly as Python does (correctly
@@ -193,8 +195,8 @@ struct Printer {
 std::string add_suffixes(std::string text, const std::vector<std::string>& suffixes, Index linewidth) {
   const auto last_newline = text.rfind('\n');
   // torch's arithmetic, including its +1 (and +2 when there is no newline, as rfind gives -1).
-  Index last_line_len = static_cast<Index>(text.size()) -
-                        (last_newline == std::string::npos ? -1 : static_cast<Index>(last_newline)) + 1;
+  Index last_line_len =
+      static_cast<Index>(text.size()) - (last_newline == std::string::npos ? -1 : static_cast<Index>(last_newline)) + 1;
   for (const std::string& suffix : suffixes) {
     const auto suffix_len = static_cast<Index>(suffix.size());
     if (last_line_len + suffix_len + 2 > linewidth) {

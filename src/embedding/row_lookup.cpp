@@ -10,8 +10,8 @@ namespace posemb::embedding::detail {
 
 void check_table(const Tensor& weight, const TableNames& names) {
   if (weight.rank() != 2 || weight.size(0) < 1 || weight.size(1) < 1)
-    throw Error(fmt::format("{} must have shape [rows >= 1, dim >= 1], got {}", names.table,
-                            shape_to_string(weight.shape())));
+    throw Error(
+        fmt::format("{} must have shape [rows >= 1, dim >= 1], got {}", names.table, shape_to_string(weight.shape())));
 }
 
 std::string place_in(const Shape& shape, Index flat) {

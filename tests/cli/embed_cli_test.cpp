@@ -147,8 +147,7 @@ TEST(EmbedCli, WeightsFromASafetensorsFile) {
   // Without --context, the whole position table is the context: all 6 tokens fit in 8.
   const auto all = run_posemb({"embed", "--weights", w.path});
   ASSERT_EQ(all.exit_code, 0) << all.err;
-  EXPECT_NE(all.out.find("input ids (all 6 tokens, fewer than the context of 8, as a batch of 1):"),
-            std::string::npos)
+  EXPECT_NE(all.out.find("input ids (all 6 tokens, fewer than the context of 8, as a batch of 1):"), std::string::npos)
       << all.out;
   EXPECT_NE(all.out.find("torch.Size([1, 6, 4])"), std::string::npos);
 }

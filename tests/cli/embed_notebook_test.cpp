@@ -24,8 +24,7 @@ std::vector<std::string> lines_of(const std::string& text) {
 
 TEST(EmbedNotebook, PrintsWhatTheTorchNotebookPrints) {
   POSEMB_EMBED_NEEDS_TOKENIZER();
-  const auto manifest =
-      nlohmann::json::parse(io::read_file_bytes(POSEMB_GOLDENS_DIR "/embedding/notebook_cases.json"));
+  const auto manifest = nlohmann::json::parse(io::read_file_bytes(POSEMB_GOLDENS_DIR "/embedding/notebook_cases.json"));
   ASSERT_GE(manifest.at("cases").size(), 7u);
   for (const auto& c : manifest.at("cases")) {
     SCOPED_TRACE(c.at("name").get<std::string>());

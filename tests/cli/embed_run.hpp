@@ -2,14 +2,14 @@
 // Runs the built `posemb` binary (POSEMB_CLI_PATH) through the shell with the given
 // arguments and standard input, and returns its exit code, stdout and stderr.
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
-#include <sys/wait.h>
-#include <unistd.h>
 #include <vector>
 
 // `posemb embed` needs the gpt2 tokenizer and, for --weights / --format npy, the weight-file

@@ -52,15 +52,19 @@ TEST(PortableMath, SinCosWithinTwoUlpOfLibm) {
   std::int64_t worst = 0;
   for (int i = 0; i < 200000; ++i) {
     // Box–Muller's angles 2 pi u, u on the 2^-53 grid, and then a wider range.
-    const double x = i % 2 == 0 ? 2.0 * 3.14159265358979323846 * (static_cast<double>(rng() >> 11) * 0x1p-53)
-                                : angle(rng);
+    const double x =
+        i % 2 == 0 ? 2.0 * 3.14159265358979323846 * (static_cast<double>(rng() >> 11) * 0x1p-53) : angle(rng);
     const auto sc = portable_math::sincos(x);
     const double s = std::sin(x), c = std::cos(x);
     // Near a zero the result is tiny; compare relative to the ulp of the argument instead.
-    if (std::fabs(s) > 1e-3) worst = std::max(worst, ulps_apart(sc.sin, s));
-    else EXPECT_NEAR(sc.sin, s, 1e-19 + std::fabs(s) * 1e-15) << x;
-    if (std::fabs(c) > 1e-3) worst = std::max(worst, ulps_apart(sc.cos, c));
-    else EXPECT_NEAR(sc.cos, c, 1e-19 + std::fabs(c) * 1e-15) << x;
+    if (std::fabs(s) > 1e-3)
+      worst = std::max(worst, ulps_apart(sc.sin, s));
+    else
+      EXPECT_NEAR(sc.sin, s, 1e-19 + std::fabs(s) * 1e-15) << x;
+    if (std::fabs(c) > 1e-3)
+      worst = std::max(worst, ulps_apart(sc.cos, c));
+    else
+      EXPECT_NEAR(sc.cos, c, 1e-19 + std::fabs(c) * 1e-15) << x;
   }
   EXPECT_LE(worst, 2);
 }

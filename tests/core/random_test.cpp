@@ -2,9 +2,8 @@
 // by tools/goldens/core/random_normal.py): bit-exact, for every draw.
 #include "posemb/core/random.hpp"
 
-#include <gtest/gtest.h>
-
 #include <fmt/format.h>
+#include <gtest/gtest.h>
 
 #include <bit>
 #include <cmath>
@@ -114,7 +113,8 @@ TEST(Generator, FastBoxMullerEqualsThePlainFormula) {
   for (std::size_t block = 0; block < u.size(); block += 16) {
     for (std::size_t j = 0; j < 8; ++j) {
       const float radius = std::sqrt(-2.0f * portable_math::cephes_log(1.0f - u[block + j]));
-      const auto angle = portable_math::cephes_sincos(static_cast<float>(2.0 * 3.14159265358979323846) * u[block + j + 8]);
+      const auto angle =
+          portable_math::cephes_sincos(static_cast<float>(2.0 * 3.14159265358979323846) * u[block + j + 8]);
       EXPECT_EQ(std::bit_cast<std::uint32_t>(ours[block + j]),
                 std::bit_cast<std::uint32_t>(std::fma(radius * angle.cos, 1.5f, 0.25f)));
       EXPECT_EQ(std::bit_cast<std::uint32_t>(ours[block + j + 8]),

@@ -1,6 +1,8 @@
 // Token and learned position embeddings against torch.nn.Embedding (initialisation, forward,
 // backward: tests/goldens/embedding/embedding.json from tools/goldens/embedding/embedding.py),
 // gradients against finite differences, and the errors a user sees.
+#include "posemb/kernels/embedding.hpp"
+
 #include <gtest/gtest.h>
 
 #include <bit>
@@ -14,7 +16,6 @@
 #include "posemb/embedding/learned_position_embedding.hpp"
 #include "posemb/embedding/token_embedding.hpp"
 #include "posemb/io/file.hpp"
-#include "posemb/kernels/embedding.hpp"
 
 namespace posemb::embedding {
 namespace {
@@ -193,7 +194,9 @@ TEST(EmbeddingErrors, TokenIdOutOfRangeNamesIdPlaceAndVocabulary) {
   const IdTensor negative({1, 2}, {-1, 0});
   EXPECT_NE(error_of([&] { (void)table.forward(negative.view()); }).find("token id -1 at [0, 0]"), std::string::npos);
   Tensor grad({50, 2});
-  EXPECT_NE(error_of([&] { table.backward(ids.view(), Tensor({2, 3, 2}).view(), grad); }).find("token id 50"),
+  EXPECT_NE(error_of([&] {
+              table.backward(ids.view(), Tensor({2, 3, 2}).view(), grad);
+            }).find("token id 50"),
             std::string::npos);
 }
 
@@ -219,14 +222,18 @@ TEST(EmbeddingErrors, ShapesAreCheckedAtTheEdge) {
   const TokenEmbedding table(4, 2, gen);
   const IdTensor ids({1, 2}, {0, 1});
   Tensor wrong_grad({4, 3});
-  EXPECT_NE(error_of([&] { table.backward(ids.view(), Tensor({1, 2, 2}).view(), wrong_grad); })
-                .find("must have its shape [4, 2], got [4, 3]"),
+  EXPECT_NE(error_of([&] {
+              table.backward(ids.view(), Tensor({1, 2, 2}).view(), wrong_grad);
+            }).find("must have its shape [4, 2], got [4, 3]"),
             std::string::npos);
   Tensor grad({4, 2});
-  EXPECT_NE(error_of([&] { table.backward(ids.view(), Tensor({1, 2, 3}).view(), grad); }).find("shape [1, 2, 2]"),
+  EXPECT_NE(error_of([&] {
+              table.backward(ids.view(), Tensor({1, 2, 3}).view(), grad);
+            }).find("shape [1, 2, 2]"),
             std::string::npos);
-  EXPECT_NE(error_of([&] { (void)add_position_embeddings(Tensor({1, 5, 2}).view(), Tensor({4, 2}).view()); })
-                .find("cannot add position embeddings of shape [4, 2] to token embeddings of shape [1, 5, 2]"),
+  EXPECT_NE(error_of([&] {
+              (void)add_position_embeddings(Tensor({1, 5, 2}).view(), Tensor({4, 2}).view());
+            }).find("cannot add position embeddings of shape [4, 2] to token embeddings of shape [1, 5, 2]"),
             std::string::npos);
 }
 
@@ -256,7 +263,7 @@ TEST(Embedding, AddPositionsBroadcastsOverTheBatchAndAcceptsViews) {
 }
 
 TEST(EmbeddingKernels, AddRowsBroadcastMayWorkInPlace) {
-  std::vector<float> x{1, 2, 3, 4, 5, 6, 7, 8};  // [2, 2, 2]
+  std::vector<float> x{1, 2, 3, 4, 5, 6, 7, 8};   // [2, 2, 2]
   const std::vector<float> rows{10, 20, 30, 40};  // [2, 2]
   kernels::add_rows_broadcast(x.data(), rows.data(), 2, 2, 2, x.data());
   EXPECT_EQ(x, (std::vector<float>{11, 22, 33, 44, 15, 26, 37, 48}));

@@ -23,11 +23,11 @@ namespace posemb {
 
 // torch.set_printoptions(...); the defaults are torch's.
 struct TorchPrintOptions {
-  int precision = 4;                // digits after the point (fixed) or of the mantissa (sci)
-  Index threshold = 1000;           // more elements than this: summarise
-  Index edgeitems = 3;              // items kept at each edge of a summarised dimension
-  Index linewidth = 80;             // characters per line before a vector wraps
-  std::optional<bool> sci_mode;     // nullopt: chosen per tensor, as torch does
+  int precision = 4;             // digits after the point (fixed) or of the mantissa (sci)
+  Index threshold = 1000;        // more elements than this: summarise
+  Index edgeitems = 3;           // items kept at each edge of a summarised dimension
+  Index linewidth = 80;          // characters per line before a vector wraps
+  std::optional<bool> sci_mode;  // nullopt: chosen per tensor, as torch does
 };
 
 // repr(tensor) of a float32 tensor. `suffixes` are appended the way torch appends its own
