@@ -1,9 +1,316 @@
+// posemb embed: the PyTorch notebook the project started from, step by step.
+//
+//   text --gpt2 tokenizer--> ids --first `context` ids, batch of 1--> inputs [1, n]
+//        --token table [vocab, dim]--> token embeddings [1, n, dim]
+//        + learned position table [context, dim] at positions 0..n-1 --> [n, dim]
+//        = input embeddings [1, n, dim]
+//
+// Each step is printed as torch prints it (tools/goldens/embedding/notebook.py runs the
+// notebook in torch; tests/cli/embed_notebook_test.cpp compares the two). The tables are
+// drawn like torch.manual_seed(seed); nn.Embedding(50257, dim); nn.Embedding(context, dim),
+// or read from a safetensors file (GPT-2's wte.weight / wpe.weight).
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
 #include "commands.hpp"
+#include "output.hpp"
+#include "posemb/core/error.hpp"
+#include "posemb/core/random.hpp"
+#include "posemb/core/tensor_print.hpp"
+#include "posemb/embedding/learned_position_embedding.hpp"
+#include "posemb/embedding/token_embedding.hpp"
+#include "posemb/io/file.hpp"
+
+#if __has_include("posemb/tokenizer/encoding.hpp")
+#include "posemb/tokenizer/encoding.hpp"
+#define POSEMB_HAVE_TOKENIZER 1
+#endif
+#if __has_include("posemb/io/safetensors.hpp") && __has_include("posemb/io/npy.hpp")
+#include "posemb/io/npy.hpp"
+#include "posemb/io/safetensors.hpp"
+#define POSEMB_HAVE_WEIGHT_FILES 1
+#endif
 
 namespace posemb::cli {
+namespace {
+
+using embedding::LearnedPositionEmbedding;
+using embedding::TokenEmbedding;
+
+constexpr const char* kNotebookText = "Hello my name is Ajay";
+// The seed of the original notebook is not known; 123 is the one Raschka's "Build a Large
+// Language Model (From Scratch)" uses for this example.
+constexpr std::uint64_t kDefaultSeed = 123;
+constexpr Index kGpt2VocabSize = 50257;
+
+struct EmbedOptions {
+  std::string text = kNotebookText;
+  Index dim = 2;
+  Index context = 5;
+  std::uint64_t seed = kDefaultSeed;
+  std::string scheme = "learned";
+  std::string weights;
+  std::string token_table = "wte.weight";
+  std::string position_table = "wpe.weight";
+  std::string format = "text";
+  std::string output;
+  // Whether --dim / --context were given (with --weights they default to the file's shapes).
+  bool dim_given = false;
+  bool context_given = false;
+  bool seed_given = false;
+  bool table_names_given = false;
+};
+
+// Every step of the pipeline, for printing.
+struct EmbedSteps {
+  std::string text;
+  std::vector<std::int64_t> ids;  // all of the text's tokens
+  Index context = 0;              // tokens kept at most (the position table's rows when random)
+  std::string source;             // where the tables came from
+  IdTensor inputs;                // [1, n]
+  Tensor token_embeddings;        // [1, n, dim]
+  Tensor position_embeddings;     // [n, dim]
+  Tensor input_embeddings;        // [1, n, dim]
+};
+
+void check_scheme(const std::string& scheme) {
+  if (scheme == "learned") return;
+  for (const char* later : {"nope", "sinusoidal", "rope", "axial-rope", "alibi", "t5", "shaw"})
+    if (scheme == later)
+      throw Error(
+          fmt::format("--scheme {}: not available in `posemb embed` yet (it arrives with the positional "
+                      "encodings); the only scheme for now is `learned`",
+                      scheme));
+  throw Error(fmt::format("--scheme {}: unknown scheme; the only scheme for now is `learned`", scheme));
+}
+
+std::vector<std::int64_t> gpt2_ids(const std::string& text) {
+#ifdef POSEMB_HAVE_TOKENIZER
+  const auto ranks = tokenizer::Encoding::gpt2().encode(text);
+  return {ranks.begin(), ranks.end()};
+#else
+  (void)text;
+  throw Error("this build of posemb has no tokenizer yet");
+#endif
+}
+
+struct Tables {
+  TokenEmbedding tokens;
+  LearnedPositionEmbedding positions;
+  std::string source;
+};
+
+// nn.Embedding(50257, dim) then nn.Embedding(context, dim), drawn in that order from one seed.
+Tables random_tables(const EmbedOptions& o) {
+  Generator gen(o.seed);
+  TokenEmbedding tokens(kGpt2VocabSize, o.dim, gen);
+  LearnedPositionEmbedding positions(o.context, o.dim, gen);
+  return {std::move(tokens), std::move(positions),
+          fmt::format("random, torch.manual_seed({}): nn.Embedding({}, {}), nn.Embedding({}, {})", o.seed,
+                      kGpt2VocabSize, o.dim, o.context, o.dim)};
+}
+
+// The two tables from a safetensors file; --dim and --context, when given, must agree.
+Tables file_tables(EmbedOptions& o) {
+#ifdef POSEMB_HAVE_WEIGHT_FILES
+  const io::SafetensorsFile file(o.weights);
+  Tensor token_weight = file.load_tensor(o.token_table);
+  Tensor position_weight = file.load_tensor(o.position_table);
+  const auto describe = [&](const std::string& name, const Tensor& t) {
+    return fmt::format("{}: tensor '{}' has shape {}", o.weights, name, shape_to_string(t.shape()));
+  };
+  if (token_weight.rank() != 2)
+    throw Error(describe(o.token_table, token_weight) + ", but a token table must be [vocab, dim]");
+  if (position_weight.rank() != 2)
+    throw Error(describe(o.position_table, position_weight) + ", but a position table must be [max_len, dim]");
+  if (o.dim_given && token_weight.size(1) != o.dim)
+    throw Error(describe(o.token_table, token_weight) +
+                fmt::format(", so its dim is {}, not --dim {}", token_weight.size(1), o.dim));
+  if (position_weight.size(1) != token_weight.size(1))
+    throw Error(describe(o.position_table, position_weight) +
+                fmt::format(", but the token table '{}' has dim {}", o.token_table, token_weight.size(1)));
+  if (o.context_given && o.context > position_weight.size(0))
+    throw Error(describe(o.position_table, position_weight) +
+                fmt::format(": --context {} is more than its {} positions, and learned positions cannot go past "
+                            "their table",
+                            o.context, position_weight.size(0)));
+  o.dim = token_weight.size(1);
+  if (!o.context_given) o.context = position_weight.size(0);
+  return {TokenEmbedding(std::move(token_weight)), LearnedPositionEmbedding(std::move(position_weight)),
+          fmt::format("{}: '{}' and '{}'", o.weights, o.token_table, o.position_table)};
+#else
+  (void)o;
+  throw Error("this build of posemb cannot read weight files yet");
+#endif
+}
+
+EmbedSteps run_pipeline(EmbedOptions& o) {
+  check_scheme(o.scheme);
+  if (o.weights.empty() && o.table_names_given)
+    throw Error("--token-table and --position-table name tensors in a weights file: give the file with --weights");
+  if (!o.weights.empty() && o.seed_given)
+    throw Error("--seed draws random tables, but --weights reads them from a file: give one or the other");
+  if (o.dim < 1) throw Error(fmt::format("--dim must be at least 1, got {}", o.dim));
+  if (o.context < 1) throw Error(fmt::format("--context must be at least 1, got {}", o.context));
+
+  EmbedSteps steps;
+  steps.text = text_or_stdin(o.text);
+  steps.ids = gpt2_ids(steps.text);
+  if (steps.ids.empty()) throw Error("the text has no tokens: give a non-empty text");
+
+  Tables tables = o.weights.empty() ? random_tables(o) : file_tables(o);
+  steps.context = o.context;
+  steps.source = tables.source;
+
+  // inputs = torch.tensor([ids[:context]]): a text shorter than the context gives fewer.
+  const Index n = std::min<Index>(o.context, static_cast<Index>(steps.ids.size()));
+  steps.inputs = IdTensor({1, n}, std::span<const std::int64_t>(steps.ids.data(), static_cast<std::size_t>(n)));
+  steps.token_embeddings = tables.tokens.forward(steps.inputs.view());
+  steps.position_embeddings = tables.positions.forward(0, n);
+  steps.input_embeddings =
+      embedding::add_position_embeddings(steps.token_embeddings.view(), steps.position_embeddings.view());
+  return steps;
+}
+
+// The line above the inputs: how many tokens were kept, and why.
+std::string inputs_label(const EmbedSteps& s) {
+  const Index n = s.inputs.size(1);
+  const auto total = static_cast<Index>(s.ids.size());
+  if (n < total) return fmt::format("input ids (the first {} of {} tokens, as a batch of 1):", n, total);
+  if (n < s.context)
+    return fmt::format("input ids (all {} tokens, fewer than the context of {}, as a batch of 1):", n, s.context);
+  return fmt::format("input ids (all {} tokens, as a batch of 1):", n);
+}
+
+std::string as_text(const EmbedSteps& s) {
+  const Index n = s.inputs.size(1);
+  const std::vector<std::string> lookup{"grad_fn=<EmbeddingBackward0>"};
+  std::string out;
+  const auto line = [&](const std::string& text) { out += text + "\n"; };
+  line("text: " + s.text);
+  line(fmt::format("token ids: [{}]", fmt::join(s.ids, ", ")));
+  line(inputs_label(s));
+  line(format_torch(s.inputs));
+  line(format_torch_size(s.inputs.shape()));
+  line("token embeddings:");
+  line(format_torch(s.token_embeddings, lookup));
+  line(format_torch_size(s.token_embeddings.shape()));
+  line(fmt::format("position embeddings (learned, positions 0 to {}):", n - 1));
+  line(format_torch(s.position_embeddings, lookup));
+  line(format_torch_size(s.position_embeddings.shape()));
+  line("input embeddings (token + position):");
+  line(format_torch(s.input_embeddings, {"grad_fn=<AddBackward0>"}));
+  line(format_torch_size(s.input_embeddings.shape()));
+  return out;
+}
+
+// A tensor as {"shape": [...], "values": nested arrays}; floats as the exact float32 value.
+template <class T>
+nlohmann::ordered_json tensor_json(const BasicTensor<T>& t) {
+  const auto nest = [&](auto&& self, Index dim, Index offset, Index stride) -> nlohmann::json {
+    if (dim == t.rank()) {
+      if constexpr (std::is_same_v<T, float>)
+        return static_cast<double>(t.data()[offset]);
+      else
+        return t.data()[offset];
+    }
+    nlohmann::json a = nlohmann::json::array();
+    const Index inner = stride / t.size(static_cast<int>(dim));
+    for (Index i = 0; i < t.size(static_cast<int>(dim)); ++i)
+      a.push_back(self(self, dim + 1, offset + i * inner, inner));
+    return a;
+  };
+  nlohmann::ordered_json j;
+  j["shape"] = t.shape();
+  j["values"] = nest(nest, 0, 0, t.numel());
+  return j;
+}
+
+std::string as_json(const EmbedSteps& s, const EmbedOptions& o) {
+  nlohmann::ordered_json j;
+  j["text"] = s.text;
+  j["token_ids"] = s.ids;
+  j["context"] = s.context;
+  j["scheme"] = o.scheme;
+  j["tables"] = s.source;
+  if (o.weights.empty()) j["seed"] = o.seed;
+  j["inputs"] = tensor_json(s.inputs);
+  j["token_embeddings"] = tensor_json(s.token_embeddings);
+  auto positions = tensor_json(s.position_embeddings);
+  std::vector<Index> indices(static_cast<std::size_t>(s.inputs.size(1)));
+  for (std::size_t i = 0; i < indices.size(); ++i) indices[i] = static_cast<Index>(i);
+  j["position_embeddings"] = {{"positions", indices}, {"shape", positions["shape"]}, {"values", positions["values"]}};
+  j["input_embeddings"] = tensor_json(s.input_embeddings);
+  // One key per line, each value on one line: valid JSON that a person can still read.
+  std::string out = "{";
+  for (const auto& [key, value] : j.items())
+    out += fmt::format("{}\n  {}: {}", out.size() > 1 ? "," : "", nlohmann::json(key).dump(), value.dump());
+  return out + "\n}\n";
+}
+
+void write_output(const std::string& bytes, const std::string& path) {
+  if (path.empty())
+    std::fwrite(bytes.data(), 1, bytes.size(), stdout);
+  else
+    io::write_file_atomically(path, bytes);
+}
+
+void run_embed(EmbedOptions& o) {
+  if (o.format != "text" && o.format != "json" && o.format != "npy")
+    throw Error(fmt::format("--format {}: unknown format; use text, json or npy", o.format));
+  if (o.format == "npy" && o.output.empty()) throw Error("--format npy writes a binary file: name it with -o FILE");
+  const EmbedSteps steps = run_pipeline(o);
+  if (o.format == "text") {
+    write_output(as_text(steps), o.output);
+  } else if (o.format == "json") {
+    write_output(as_json(steps, o), o.output);
+  } else {
+#ifdef POSEMB_HAVE_WEIGHT_FILES
+    io::write_npy(o.output, steps.input_embeddings.view());
+#else
+    throw Error("this build of posemb cannot write .npy files yet");
+#endif
+  }
+}
+
+}  // namespace
 
 void add_embed_command(CLI::App& app) {
-  app.add_subcommand("embed", "(not implemented yet)");
+  auto options = std::make_shared<EmbedOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "embed",
+      "Text to input embeddings, step by step, printed as PyTorch prints them: gpt2 token ids, a [1, n] batch of "
+      "the first --context ids, token embeddings, learned position embeddings, and their sum. With no arguments it "
+      "runs the notebook's example.");
+  cmd->add_option("text", options->text,
+                  "Text to embed; '-' reads standard input (default: \"Hello my name is Ajay\")");
+  cmd->add_option("--dim", options->dim, "Embedding width (default 2; with --weights, the file's)");
+  cmd->add_option("--context", options->context,
+                  "Tokens kept, and rows of the learned position table (default 5; with --weights, the table's rows)");
+  cmd->add_option("--seed", options->seed,
+                  "Seed of the random tables, as torch.manual_seed (default 123, the seed of Raschka's book)");
+  cmd->add_option("--scheme", options->scheme, "Positional scheme added to the token embeddings: learned (default)");
+  cmd->add_option("--weights", options->weights, "Read both tables from this safetensors file instead of drawing them");
+  cmd->add_option("--token-table", options->token_table, "Token table's name in --weights (default wte.weight)");
+  cmd->add_option("--position-table", options->position_table,
+                  "Position table's name in --weights (default wpe.weight)");
+  cmd->add_option("--format", options->format,
+                  "text (PyTorch's printing, default), json (the same steps), or npy (the input embeddings, to -o)");
+  cmd->add_option("-o,--output", options->output, "Write to this file (atomically) instead of standard output");
+  cmd->callback([options, cmd] {
+    options->dim_given = cmd->count("--dim") > 0;
+    options->context_given = cmd->count("--context") > 0;
+    options->seed_given = cmd->count("--seed") > 0;
+    options->table_names_given = cmd->count("--token-table") + cmd->count("--position-table") > 0;
+    run_embed(*options);
+  });
 }
 
 }  // namespace posemb::cli
