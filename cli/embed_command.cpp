@@ -28,15 +28,9 @@
 #include "posemb/embedding/token_embedding.hpp"
 #include "posemb/io/file.hpp"
 
-#if __has_include("posemb/tokenizer/encoding.hpp")
-#include "posemb/tokenizer/encoding.hpp"
-#define POSEMB_HAVE_TOKENIZER 1
-#endif
-#if __has_include("posemb/io/safetensors.hpp") && __has_include("posemb/io/npy.hpp")
 #include "posemb/io/npy.hpp"
 #include "posemb/io/safetensors.hpp"
-#define POSEMB_HAVE_WEIGHT_FILES 1
-#endif
+#include "posemb/tokenizer/encoding.hpp"
 
 namespace posemb::cli {
 namespace {
@@ -92,13 +86,8 @@ void check_scheme(const std::string& scheme) {
 }
 
 std::vector<std::int64_t> gpt2_ids(const std::string& text) {
-#ifdef POSEMB_HAVE_TOKENIZER
   const auto ranks = tokenizer::Encoding::gpt2().encode(text);
   return {ranks.begin(), ranks.end()};
-#else
-  (void)text;
-  throw Error("this build of posemb has no tokenizer yet");
-#endif
 }
 
 struct Tables {
@@ -119,7 +108,6 @@ Tables random_tables(const EmbedOptions& o) {
 
 // The two tables from a safetensors file; --dim and --context, when given, must agree.
 Tables file_tables(EmbedOptions& o) {
-#ifdef POSEMB_HAVE_WEIGHT_FILES
   const io::SafetensorsFile file(o.weights);
   Tensor token_weight = file.load_tensor(o.token_table);
   Tensor position_weight = file.load_tensor(o.position_table);
@@ -145,10 +133,6 @@ Tables file_tables(EmbedOptions& o) {
   if (!o.context_given) o.context = position_weight.size(0);
   return {TokenEmbedding(std::move(token_weight)), LearnedPositionEmbedding(std::move(position_weight)),
           fmt::format("{}: '{}' and '{}'", o.weights, o.token_table, o.position_table)};
-#else
-  (void)o;
-  throw Error("this build of posemb cannot read weight files yet");
-#endif
 }
 
 EmbedSteps run_pipeline(EmbedOptions& o) {
@@ -272,11 +256,7 @@ void run_embed(EmbedOptions& o) {
   } else if (o.format == "json") {
     write_output(as_json(steps, o), o.output);
   } else {
-#ifdef POSEMB_HAVE_WEIGHT_FILES
     io::write_npy(o.output, steps.input_embeddings.view());
-#else
-    throw Error("this build of posemb cannot write .npy files yet");
-#endif
   }
 }
 

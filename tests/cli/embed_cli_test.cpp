@@ -10,10 +10,8 @@
 #include "posemb/core/random.hpp"
 #include "posemb/embedding/learned_position_embedding.hpp"
 #include "posemb/embedding/token_embedding.hpp"
-#ifdef POSEMB_EMBED_HAVE_WEIGHT_FILES
 #include "posemb/io/npy.hpp"
 #include "posemb/io/safetensors.hpp"
-#endif
 
 namespace posemb {
 namespace {
@@ -29,7 +27,6 @@ TEST(EmbedCli, HelpListsEveryOption) {
 }
 
 TEST(EmbedCli, JsonHoldsTheSameStepsAsTheLibrary) {
-  POSEMB_EMBED_NEEDS_TOKENIZER();
   const auto run = run_posemb({"embed", "--format", "json", "--seed", "9", "--dim", "3", "--context", "4"});
   ASSERT_EQ(run.exit_code, 0) << run.err;
   const auto j = nlohmann::json::parse(run.out);
@@ -56,7 +53,6 @@ TEST(EmbedCli, JsonHoldsTheSameStepsAsTheLibrary) {
 }
 
 TEST(EmbedCli, OutputFileGetsTheTextOutput) {
-  POSEMB_EMBED_NEEDS_TOKENIZER();
   const testing::TempDir dir;
   const auto path = (dir.path() / "steps.txt").string();
   const auto to_file = run_posemb({"embed", "-o", path});
@@ -96,7 +92,6 @@ TEST(EmbedCli, BadOptionsAreClearErrorsOnStderr) {
 }
 
 TEST(EmbedCli, BadTextAndFilesAreClearErrorsOnStderr) {
-  POSEMB_EMBED_NEEDS_TOKENIZER();
   expect_errors({
       {{""}, "the text has no tokens"},
       {{"a <|endoftext|> b"}, "special token <|endoftext|>"},
@@ -112,7 +107,6 @@ TEST(EmbedCli, UsageErrorsExitNonZero) {
   EXPECT_NE(run.err.find("--dim"), std::string::npos) << run.err;
 }
 
-#ifdef POSEMB_EMBED_HAVE_WEIGHT_FILES
 // A small GPT-2-like weights file: wte [50257, 4] (every id must fit), wpe [8, 4].
 struct WeightsFile {
   testing::TempDir dir;
@@ -131,7 +125,6 @@ struct WeightsFile {
 };
 
 TEST(EmbedCli, WeightsFromASafetensorsFile) {
-  POSEMB_EMBED_NEEDS_TOKENIZER();
   const WeightsFile w;
   const auto run = run_posemb({"embed", "--weights", w.path, "--context", "5", "--format", "json"});
   ASSERT_EQ(run.exit_code, 0) << run.err;
@@ -153,7 +146,6 @@ TEST(EmbedCli, WeightsFromASafetensorsFile) {
 }
 
 TEST(EmbedCli, WeightsThatDoNotFitAreClearErrors) {
-  POSEMB_EMBED_NEEDS_TOKENIZER();
   const WeightsFile w;
   expect_errors(
       {
@@ -167,7 +159,6 @@ TEST(EmbedCli, WeightsThatDoNotFitAreClearErrors) {
 }
 
 TEST(EmbedCli, NpyHoldsTheInputEmbeddings) {
-  POSEMB_EMBED_NEEDS_TOKENIZER();
   const testing::TempDir dir;
   const auto path = (dir.path() / "x.npy").string();
   const auto run = run_posemb({"embed", "--format", "npy", "-o", path, "--dim", "3"});
@@ -181,7 +172,6 @@ TEST(EmbedCli, NpyHoldsTheInputEmbeddings) {
       EXPECT_EQ(static_cast<double>(x.at(0, t, d)), j["input_embeddings"]["values"][0][t][d].get<double>());
 }
 
-#endif  // POSEMB_EMBED_HAVE_WEIGHT_FILES
 
 }  // namespace
 }  // namespace posemb

@@ -23,7 +23,6 @@ std::vector<std::string> lines_of(const std::string& text) {
 }
 
 TEST(EmbedNotebook, PrintsWhatTheTorchNotebookPrints) {
-  POSEMB_EMBED_NEEDS_TOKENIZER();
   const auto manifest = nlohmann::json::parse(io::read_file_bytes(POSEMB_GOLDENS_DIR "/embedding/notebook_cases.json"));
   ASSERT_GE(manifest.at("cases").size(), 7u);
   for (const auto& c : manifest.at("cases")) {
@@ -43,7 +42,6 @@ TEST(EmbedNotebook, PrintsWhatTheTorchNotebookPrints) {
 }
 
 TEST(EmbedNotebook, TextFromStandardInputIsTheSame) {
-  POSEMB_EMBED_NEEDS_TOKENIZER();
   const auto run = testing::run_posemb({"embed", "-"}, "Hello my name is Ajay");
   ASSERT_EQ(run.exit_code, 0) << run.err;
   EXPECT_EQ(run.out, io::read_file_bytes(POSEMB_GOLDENS_DIR "/embedding/notebook_default.txt"));

@@ -12,18 +12,6 @@
 #include <string>
 #include <vector>
 
-// `posemb embed` needs the gpt2 tokenizer and, for --weights / --format npy, the weight-file
-// readers, which are built on other branches. Until those are in the tree, tests that need
-// them are skipped, saying why; once they are, every test runs.
-#if __has_include("posemb/tokenizer/encoding.hpp")
-#define POSEMB_EMBED_NEEDS_TOKENIZER() (void)0
-#else
-#define POSEMB_EMBED_NEEDS_TOKENIZER() GTEST_SKIP() << "needs the gpt2 tokenizer, which is not in this build yet"
-#endif
-#if __has_include("posemb/io/safetensors.hpp") && __has_include("posemb/io/npy.hpp")
-#define POSEMB_EMBED_HAVE_WEIGHT_FILES 1
-#endif
-
 namespace posemb::testing {
 
 struct CliRun {
