@@ -8,16 +8,18 @@
 
 namespace posemb::positional {
 
-RopeCache build_rope_cache(const RopeFrequencies& frequencies, Index positions, AnglePrecision precision) {
-  if (positions < 0) throw Error(fmt::format("rope: cache length must be 0 or more, got {}", positions));
+RopeCache rope_cos_sin_at(const RopeFrequencies& frequencies, std::span<const Index> positions,
+                          AnglePrecision precision) {
   RopeCache cache;
-  cache.positions = positions;
+  cache.positions = static_cast<Index>(positions.size());
   cache.half = static_cast<Index>(frequencies.inv_freq.size());
-  const auto count = static_cast<std::size_t>(positions * cache.half);
+  const auto count = static_cast<std::size_t>(cache.positions * cache.half);
   cache.cos.resize(count);
   cache.sin.resize(count);
   const float factor = frequencies.attention_factor;
-  for (Index p = 0; p < positions; ++p)
+  for (std::size_t r = 0; r < positions.size(); ++r) {
+    const Index p = positions[r];
+    if (p < 0) throw Error(fmt::format("rope: position {} is negative", p));
     for (Index i = 0; i < cache.half; ++i) {
       const float inv = frequencies.inv_freq[static_cast<std::size_t>(i)];
       double angle = 0.0;
@@ -26,12 +28,20 @@ RopeCache build_rope_cache(const RopeFrequencies& frequencies, Index positions, 
       } else {
         angle = static_cast<double>(p) * static_cast<double>(inv);
       }
-      const auto at = static_cast<std::size_t>(p * cache.half + i);
+      const auto at = r * static_cast<std::size_t>(cache.half) + static_cast<std::size_t>(i);
       // cos/sin rounded to float32 first, then scaled: `emb.cos() * attention_scaling`.
       cache.cos[at] = static_cast<float>(std::cos(angle)) * factor;
       cache.sin[at] = static_cast<float>(std::sin(angle)) * factor;
     }
+  }
   return cache;
+}
+
+RopeCache build_rope_cache(const RopeFrequencies& frequencies, Index positions, AnglePrecision precision) {
+  if (positions < 0) throw Error(fmt::format("rope: cache length must be 0 or more, got {}", positions));
+  std::vector<Index> all(static_cast<std::size_t>(positions));
+  for (Index p = 0; p < positions; ++p) all[static_cast<std::size_t>(p)] = p;
+  return rope_cos_sin_at(frequencies, all, precision);
 }
 
 Rope::Rope(const RopeParams& params, Index cache_positions, AnglePrecision precision, std::optional<Index> seq_len)

@@ -32,6 +32,11 @@ struct RopeCache {
 RopeCache build_rope_cache(const RopeFrequencies& frequencies, Index positions,
                            AnglePrecision precision = AnglePrecision::kFloat32);
 
+// cos/sin at the given positions only: row r holds position positions[r] (for printing values
+// at far positions without a cache that long).
+RopeCache rope_cos_sin_at(const RopeFrequencies& frequencies, std::span<const Index> positions,
+                          AnglePrecision precision = AnglePrecision::kFloat32);
+
 class Rope {
  public:
   // Validates the parameters, computes the frequencies (seq_len: see compute_rope_frequencies)
