@@ -7,5 +7,6 @@ namespace posemb::cli {
 void add_embed_command(CLI::App& app);     // embed_command.cpp
 void add_tokenize_command(CLI::App& app);  // tokenize_command.cpp (tokenize, decode)
 void add_inspect_command(CLI::App& app);   // inspect_command.cpp
+void add_positions_command(CLI::App& app);  // positions_command.cpp (sinusoidal, rope, alibi, t5, shaw)
 
 }  // namespace posemb::cli

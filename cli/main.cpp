@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   posemb::cli::add_embed_command(app);
   posemb::cli::add_tokenize_command(app);
   posemb::cli::add_inspect_command(app);
+  posemb::cli::add_positions_command(app);
 
   try {
     app.parse(argc, argv);

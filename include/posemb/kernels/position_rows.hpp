@@ -1,0 +1,25 @@
+#pragma once
+// Additive position tables (learned absolute and sinusoidal share this):
+//
+//   x, out      [tokens, dim]
+//   table       [table_rows, dim]   one row per position
+//   positions   [tokens]            0 <= positions[t] < table_rows
+//
+//   forward:              out[t, :] = x[t, :] + table[positions[t], :]
+//   backward (x):         grad_x = grad_out (identity; nothing to compute)
+//   backward (table):     grad_table[positions[t], :] += grad_out[t, :]   (learned tables only)
+//
+// out may alias x. No allocation; the caller has validated sizes and positions.
+#include <cstdint>
+
+namespace posemb::kernels {
+
+using Index = std::int64_t;
+
+void add_position_rows_reference(const float* x, float* out, Index tokens, Index dim, const float* table,
+                                 const Index* positions);
+
+void add_position_rows_backward_table_reference(const float* grad_out, float* grad_table, Index tokens, Index dim,
+                                                const Index* positions);
+
+}  // namespace posemb::kernels

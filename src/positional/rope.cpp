@@ -1,0 +1,111 @@
+#include "posemb/positional/rope.hpp"
+
+#include <fmt/format.h>
+
+#include <cmath>
+
+#include "posemb/kernels/rope.hpp"
+
+namespace posemb::positional {
+
+RopeCache rope_cos_sin_at(const RopeFrequencies& frequencies, std::span<const Index> positions,
+                          AnglePrecision precision) {
+  RopeCache cache;
+  cache.positions = static_cast<Index>(positions.size());
+  cache.half = static_cast<Index>(frequencies.inv_freq.size());
+  const auto count = static_cast<std::size_t>(cache.positions * cache.half);
+  cache.cos.resize(count);
+  cache.sin.resize(count);
+  const float factor = frequencies.attention_factor;
+  for (std::size_t r = 0; r < positions.size(); ++r) {
+    const Index p = positions[r];
+    if (p < 0) throw Error(fmt::format("rope: position {} is negative", p));
+    for (Index i = 0; i < cache.half; ++i) {
+      const float inv = frequencies.inv_freq[static_cast<std::size_t>(i)];
+      double angle = 0.0;
+      if (precision == AnglePrecision::kFloat32) {
+        angle = static_cast<double>(static_cast<float>(p) * inv);  // the float32 product, as in PyTorch
+      } else {
+        angle = static_cast<double>(p) * static_cast<double>(inv);
+      }
+      const auto at = r * static_cast<std::size_t>(cache.half) + static_cast<std::size_t>(i);
+      // cos/sin rounded to float32 first, then scaled: `emb.cos() * attention_scaling`.
+      cache.cos[at] = static_cast<float>(std::cos(angle)) * factor;
+      cache.sin[at] = static_cast<float>(std::sin(angle)) * factor;
+    }
+  }
+  return cache;
+}
+
+RopeCache build_rope_cache(const RopeFrequencies& frequencies, Index positions, AnglePrecision precision) {
+  if (positions < 0) throw Error(fmt::format("rope: cache length must be 0 or more, got {}", positions));
+  std::vector<Index> all(static_cast<std::size_t>(positions));
+  for (Index p = 0; p < positions; ++p) all[static_cast<std::size_t>(p)] = p;
+  return rope_cos_sin_at(frequencies, all, precision);
+}
+
+Rope::Rope(const RopeParams& params, Index cache_positions, AnglePrecision precision, std::optional<Index> seq_len)
+    : params_(params), frequencies_(compute_rope_frequencies(params, seq_len)) {
+  cache_ = build_rope_cache(frequencies_, cache_positions, precision);
+}
+
+std::vector<Index> sequential_positions(Index batch, Index seq, Index offset) {
+  std::vector<Index> positions(static_cast<std::size_t>(batch * seq));
+  for (Index b = 0; b < batch; ++b)
+    for (Index s = 0; s < seq; ++s) positions[static_cast<std::size_t>(b * seq + s)] = offset + s;
+  return positions;
+}
+
+void Rope::run(TensorView<const float> x, TensorView<float> out, std::span<const Index> positions,
+               kernels::RotationDirection direction) const {
+  const auto check = [&](const Shape& shape, const char* name) {
+    if (shape.size() != 4 || shape[3] != params_.head_dim)
+      throw Error(fmt::format("rope: {} must be [batch, seq, heads, {}], got {}", name, params_.head_dim,
+                              shape_to_string(shape)));
+  };
+  check(x.shape(), "x");
+  check(out.shape(), "out");
+  if (x.shape() != out.shape())
+    throw Error(fmt::format("rope: out has shape {}, x has {}", shape_to_string(out.shape()),
+                            shape_to_string(x.shape())));
+  if (!x.is_contiguous() || !out.is_contiguous()) throw Error("rope: x and out must be contiguous");
+  const Index tokens = x.size(0) * x.size(1);
+  if (static_cast<Index>(positions.size()) != tokens)
+    throw Error(fmt::format("rope: {} positions given for {} tokens (batch x seq)", positions.size(), tokens));
+  for (std::size_t t = 0; t < positions.size(); ++t)
+    if (positions[t] < 0 || positions[t] >= cache_.positions)
+      throw Error(fmt::format("rope: position {} (token {}) is outside the cos/sin cache [0, {})", positions[t], t,
+                              cache_.positions));
+  kernels::RopeLayout layout;
+  layout.tokens = tokens;
+  layout.heads = x.size(2);
+  layout.head_dim = params_.head_dim;
+  layout.rotary_begin = 0;
+  layout.rotary_dim = params_.rotary_dim;
+  layout.pairing = params_.pairing;
+  kernels::rope_reference(x.data(), out.data(), layout, positions.data(), cache_.cos.data(), cache_.sin.data(),
+                          direction);
+}
+
+void Rope::apply(TensorView<float> x, Index position_offset) const {
+  if (x.rank() != 4) throw Error(fmt::format("rope: x must be [batch, seq, heads, head_dim], got {}", shape_to_string(x.shape())));
+  const auto positions = sequential_positions(x.size(0), x.size(1), position_offset);
+  run(x, x, positions, kernels::RotationDirection::kForward);
+}
+
+void Rope::apply(TensorView<const float> x, TensorView<float> out, std::span<const Index> positions) const {
+  run(x, out, positions, kernels::RotationDirection::kForward);
+}
+
+void Rope::backward(TensorView<float> grad, Index position_offset) const {
+  if (grad.rank() != 4)
+    throw Error(fmt::format("rope: grad must be [batch, seq, heads, head_dim], got {}", shape_to_string(grad.shape())));
+  const auto positions = sequential_positions(grad.size(0), grad.size(1), position_offset);
+  run(grad, grad, positions, kernels::RotationDirection::kInverse);
+}
+
+void Rope::backward(TensorView<const float> grad_out, TensorView<float> grad_x, std::span<const Index> positions) const {
+  run(grad_out, grad_x, positions, kernels::RotationDirection::kInverse);
+}
+
+}  // namespace posemb::positional
