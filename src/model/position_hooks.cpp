@@ -1,0 +1,227 @@
+#include "position_hooks.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "posemb/core/error.hpp"
+
+namespace posemb::model {
+namespace {
+
+// ALiBi slopes (Press et al.; get_slopes in ofirpress/attention_with_linear_biases): for n a
+// power of two, 2^(-8/n · (h+1)); otherwise those of the closest lower power of two followed
+// by every other slope of twice that.
+std::vector<double> alibi_slopes_double(Index n) {
+  auto power_of_two = [](Index m) {
+    std::vector<double> s;
+    const double start = std::pow(2.0, -std::pow(2.0, -(std::log2(double(m)) - 3)));
+    for (Index i = 0; i < m; ++i) s.push_back(start * std::pow(start, double(i)));
+    return s;
+  };
+  const Index closest = Index(1) << Index(std::floor(std::log2(double(n))));
+  std::vector<double> s = power_of_two(closest);
+  if (closest == n) return s;
+  const std::vector<double> twice = alibi_slopes_double(2 * closest);
+  for (Index i = 0; i < n - closest; ++i) s.push_back(twice[static_cast<std::size_t>(2 * i)]);
+  return s;
+}
+
+}  // namespace
+
+std::vector<float> alibi_slopes(Index heads) {
+  std::vector<float> out;
+  for (double s : alibi_slopes_double(heads)) out.push_back(float(s));
+  return out;
+}
+
+// T5's _relative_position_bucket with bidirectional=False, for a key `distance` ≥ 0 positions
+// before the query, in float32 as PyTorch computes it.
+Index t5_causal_bucket(Index distance, Index num_buckets, Index max_distance) {
+  const Index max_exact = num_buckets / 2;
+  if (distance < max_exact) return distance;
+  const float ratio = std::log(float(distance) / float(max_exact)) /
+                      float(std::log(double(max_distance) / double(max_exact)));
+  const Index large = max_exact + Index(ratio * float(num_buckets - max_exact));
+  return std::min(large, num_buckets - 1);
+}
+
+// Interleaved sin/cos rows [seq, channels] (Vaswani et al.), in float32 as the PyTorch
+// tutorial computes them: div_i = exp(2i · -(ln(base) / channels)).
+std::vector<float> sinusoidal_rows(Index seq, Index channels, double base) {
+  std::vector<float> rows(static_cast<std::size_t>(seq * channels));
+  const float factor = float(-std::log(base) / double(channels));
+  for (Index i = 0; i < channels / 2; ++i) {
+    const float div = std::exp(float(2 * i) * factor);
+    for (Index p = 0; p < seq; ++p) {
+      const float angle = float(p) * div;
+      rows[static_cast<std::size_t>(p * channels + 2 * i)] = std::sin(angle);
+      rows[static_cast<std::size_t>(p * channels + 2 * i + 1)] = std::cos(angle);
+    }
+  }
+  return rows;
+}
+
+// cos/sin [seq, head_dim / 2] of RoPE (Hugging Face Llama): inv_freq_j = 1 / base^(2j / D),
+// angle = float32(position) · inv_freq_j, in float32.
+void rope_tables(Index seq, Index head_dim, double base, std::vector<float>& cos, std::vector<float>& sin) {
+  const Index half = head_dim / 2;
+  cos.resize(static_cast<std::size_t>(seq * half));
+  sin.resize(cos.size());
+  for (Index j = 0; j < half; ++j) {
+    const float inv_freq = 1.0f / std::pow(float(base), float(2 * j) / float(head_dim));
+    for (Index p = 0; p < seq; ++p) {
+      const float angle = float(p) * inv_freq;
+      cos[static_cast<std::size_t>(p * half + j)] = std::cos(angle);
+      sin[static_cast<std::size_t>(p * half + j)] = std::sin(angle);
+    }
+  }
+}
+
+void PositionHooks::add_input_parameters(const GptConfig& config, ParameterLayout& layout) {
+  if (config.scheme == PositionScheme::kLearned)
+    wpe_ = layout.entries()[layout.add("wpe.weight", {config.context_length, config.channels})].offset;
+}
+
+void PositionHooks::add_block_parameters(const GptConfig& config, ParameterLayout& layout, Index layer) {
+  if (config.scheme != PositionScheme::kShaw) return;
+  const Index rows = 2 * config.shaw_max_relative_position + 1;
+  rel_keys_.push_back(layout.entries()[layout.add(fmt::format("blocks.{}.attn.rel_keys", layer), {rows, config.head_dim()})].offset);
+  rel_values_.push_back(layout.entries()[layout.add(fmt::format("blocks.{}.attn.rel_values", layer), {rows, config.head_dim()})].offset);
+}
+
+void PositionHooks::add_shared_parameters(const GptConfig& config, ParameterLayout& layout) {
+  if (config.scheme == PositionScheme::kT5)
+    t5_table_ = layout.entries()[layout.add("t5_bias.weight", {config.t5_num_buckets, config.heads})].offset;
+}
+
+void PositionHooks::prepare(const GptConfig& config, const FloatBuffer& params, Index seq) {
+  seq_ = seq;
+  const Index heads = config.heads;
+  switch (config.scheme) {
+    case PositionScheme::kSinusoidal:
+      input_rows_ = sinusoidal_rows(seq, config.channels, config.sinusoidal_base);
+      break;
+    case PositionScheme::kRope:
+      rope_tables(seq, config.head_dim(), config.rope_theta, rope_cos_, rope_sin_);
+      break;
+    case PositionScheme::kAlibi: {
+      const std::vector<float> slopes = alibi_slopes(heads);
+      distance_bias_.resize(static_cast<std::size_t>(heads * seq));
+      for (Index h = 0; h < heads; ++h)
+        for (Index d = 0; d < seq; ++d) distance_bias_[static_cast<std::size_t>(h * seq + d)] = -slopes[static_cast<std::size_t>(h)] * float(d);
+      break;
+    }
+    case PositionScheme::kT5: {
+      t5_bucket_of_distance_.resize(static_cast<std::size_t>(seq));
+      for (Index d = 0; d < seq; ++d)
+        t5_bucket_of_distance_[static_cast<std::size_t>(d)] = t5_causal_bucket(d, config.t5_num_buckets, config.t5_max_distance);
+      const float* table = params.data() + t5_table_;  // [num_buckets, heads]
+      distance_bias_.resize(static_cast<std::size_t>(heads * seq));
+      for (Index h = 0; h < heads; ++h)
+        for (Index d = 0; d < seq; ++d)
+          distance_bias_[static_cast<std::size_t>(h * seq + d)] = table[t5_bucket_of_distance_[static_cast<std::size_t>(d)] * heads + h];
+      break;
+    }
+    default:
+      break;
+  }
+}
+
+void PositionHooks::add_to_input(const GptConfig& config, const FloatBuffer& params, float* x, Index batch,
+                                 Index seq) const {
+  const Index c = config.channels;
+  const float* rows = config.scheme == PositionScheme::kLearned      ? params.data() + wpe_
+                      : config.scheme == PositionScheme::kSinusoidal ? input_rows_.data()
+                                                                     : nullptr;
+  if (rows == nullptr) return;
+  for (Index b = 0; b < batch; ++b)
+    for (Index t = 0; t < seq; ++t) {
+      float* row = x + (b * seq + t) * c;
+      const float* p = rows + t * c;
+      for (Index j = 0; j < c; ++j) row[j] += p[j];
+    }
+}
+
+void PositionHooks::input_backward(const GptConfig& config, FloatBuffer& grads, const float* dx, Index batch,
+                                   Index seq) const {
+  if (config.scheme != PositionScheme::kLearned) return;
+  const Index c = config.channels;
+  float* dwpe = grads.data() + wpe_;
+  for (Index b = 0; b < batch; ++b)
+    for (Index t = 0; t < seq; ++t) {
+      const float* g = dx + (b * seq + t) * c;
+      float* row = dwpe + t * c;
+      for (Index j = 0; j < c; ++j) row[j] += g[j];
+    }
+}
+
+void PositionHooks::rotate_queries_keys(const GptConfig& config, float* qkv, Index batch, Index seq) const {
+  if (config.scheme == PositionScheme::kRope) rotate(config, qkv, batch, seq, false);
+}
+
+void PositionHooks::unrotate_gradients(const GptConfig& config, float* dqkv, Index batch, Index seq) const {
+  if (config.scheme == PositionScheme::kRope) rotate(config, dqkv, batch, seq, true);
+}
+
+// q and k heads lie side by side at the start of each [3C] row: 2H heads of D channels that
+// all rotate by the token's position. Halves pairing: (x[j], x[j + D/2]).
+void PositionHooks::rotate(const GptConfig& config, float* qkv, Index batch, Index seq, bool inverse) const {
+  const Index c = config.channels, d = config.head_dim(), half = d / 2;
+  const Index tokens = batch * seq;
+#pragma omp parallel for schedule(static) if (tokens > 256)
+  for (Index token = 0; token < tokens; ++token) {
+    const Index pos = token % seq;
+    const float* cs = rope_cos_.data() + pos * half;
+    const float* sn = rope_sin_.data() + pos * half;
+    float* row = qkv + token * 3 * c;
+    for (Index head = 0; head < 2 * config.heads; ++head) {
+      float* x = row + head * d;
+      for (Index j = 0; j < half; ++j) {
+        const float a = x[j], b = x[j + half];
+        const float s = inverse ? -sn[j] : sn[j];
+        x[j] = a * cs[j] - b * s;
+        x[j + half] = b * cs[j] + a * s;
+      }
+    }
+  }
+}
+
+kernels::AttentionInputs PositionHooks::attention_inputs(const GptConfig& config, const FloatBuffer& params,
+                                                         Index layer, const float* qkv) const {
+  const Index c = config.channels;
+  kernels::AttentionInputs in;
+  in.q = qkv;
+  in.k = qkv + c;
+  in.v = qkv + 2 * c;
+  if (config.scheme == PositionScheme::kAlibi || config.scheme == PositionScheme::kT5)
+    in.bias = {distance_bias_.data(), seq_};
+  if (config.scheme == PositionScheme::kShaw)
+    in.relative = {params.data() + rel_keys_[static_cast<std::size_t>(layer)],
+                   params.data() + rel_values_[static_cast<std::size_t>(layer)], config.shaw_max_relative_position};
+  return in;
+}
+
+void PositionHooks::attention_gradients(const GptConfig& config, FloatBuffer& grads, Index layer,
+                                        kernels::AttentionGradients& g) {
+  if (config.scheme == PositionScheme::kT5) {
+    distance_grad_.assign(static_cast<std::size_t>(config.heads * seq_), 0.0f);
+    g.dbias = distance_grad_.data();
+  }
+  if (config.scheme == PositionScheme::kShaw) {
+    g.drelative_keys = grads.data() + rel_keys_[static_cast<std::size_t>(layer)];
+    g.drelative_values = grads.data() + rel_values_[static_cast<std::size_t>(layer)];
+  }
+}
+
+void PositionHooks::scores_backward(const GptConfig& config, FloatBuffer& grads, Index /*layer*/) {
+  if (config.scheme != PositionScheme::kT5) return;
+  const Index heads = config.heads;
+  float* table = grads.data() + t5_table_;
+  for (Index h = 0; h < heads; ++h)
+    for (Index d = 0; d < seq_; ++d)
+      table[t5_bucket_of_distance_[static_cast<std::size_t>(d)] * heads + h] += distance_grad_[static_cast<std::size_t>(h * seq_ + d)];
+}
+
+}  // namespace posemb::model

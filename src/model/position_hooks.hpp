@@ -1,0 +1,64 @@
+#pragma once
+// The three places a positional scheme acts in the GPT, gathered in one object so that
+// gpt.cpp reads as the plain transformer it is:
+//   input         learned / sinusoidal rows added to the token embeddings (and their gradient)
+//   queries/keys  RoPE rotation of q and k after the qkv projection (and the inverse rotation
+//                 of dq and dk in the backward pass)
+//   scores        ALiBi / T5 distance bias and Shaw relative keys/values, handed to the
+//                 attention kernel (and the T5 table's gradient gathered per bucket)
+#include <vector>
+
+#include "posemb/kernels/attention.hpp"
+#include "posemb/model/config.hpp"
+#include "posemb/model/parameters.hpp"
+
+namespace posemb::model {
+
+// Scheme formulas, in float32 as the PyTorch references compute them (see the .cpp).
+std::vector<float> alibi_slopes(Index heads);
+Index t5_causal_bucket(Index distance, Index num_buckets, Index max_distance);
+std::vector<float> sinusoidal_rows(Index seq, Index channels, double base);
+void rope_tables(Index seq, Index head_dim, double base, std::vector<float>& cos, std::vector<float>& sin);
+
+class PositionHooks {
+ public:
+  // Parameter registration, called while the model lays out its parameters.
+  void add_input_parameters(const GptConfig& config, ParameterLayout& layout);
+  void add_block_parameters(const GptConfig& config, ParameterLayout& layout, Index layer);
+  void add_shared_parameters(const GptConfig& config, ParameterLayout& layout);
+
+  // Per forward pass over sequences of `seq` tokens: builds the tables that depend on the
+  // length (sinusoidal rows, RoPE cos/sin, distance biases).
+  void prepare(const GptConfig& config, const FloatBuffer& params, Index seq);
+
+  // x is [batch · seq, C].
+  void add_to_input(const GptConfig& config, const FloatBuffer& params, float* x, Index batch, Index seq) const;
+  void input_backward(const GptConfig& config, FloatBuffer& grads, const float* dx, Index batch, Index seq) const;
+
+  // qkv is [batch · seq, 3C]; q and k rotate in place.
+  void rotate_queries_keys(const GptConfig& config, float* qkv, Index batch, Index seq) const;
+  void unrotate_gradients(const GptConfig& config, float* dqkv, Index batch, Index seq) const;
+
+  // q, k, v pointers into qkv, plus the layer's score terms.
+  kernels::AttentionInputs attention_inputs(const GptConfig& config, const FloatBuffer& params, Index layer,
+                                            const float* qkv) const;
+  // Points the table gradients of the layer at `grads` (Shaw) or at scratch (distance bias).
+  void attention_gradients(const GptConfig& config, FloatBuffer& grads, Index layer, kernels::AttentionGradients& g);
+  // After attention_backward: moves the distance-bias gradient into the T5 table's.
+  void scores_backward(const GptConfig& config, FloatBuffer& grads, Index layer);
+
+ private:
+  void rotate(const GptConfig& config, float* qkv, Index batch, Index seq, bool inverse) const;
+
+  Index seq_ = 0;
+  Index wpe_ = -1;                   // learned: [context_length, C]
+  std::vector<Index> rel_keys_, rel_values_;  // Shaw: per layer
+  Index t5_table_ = -1;              // T5: [num_buckets, heads]
+  std::vector<float> input_rows_;    // sinusoidal: [seq, C]
+  std::vector<float> distance_bias_;   // ALiBi / T5: [heads, seq], index = q_pos - k_pos
+  std::vector<float> distance_grad_;   // its gradient for one layer
+  std::vector<Index> t5_bucket_of_distance_;  // [seq]
+  std::vector<float> rope_cos_, rope_sin_;    // [seq, head_dim / 2]
+};
+
+}  // namespace posemb::model
