@@ -6,5 +6,7 @@ namespace posemb::cli {
 
 void add_embed_command(CLI::App& app);     // embed_command.cpp
 void add_tokenize_command(CLI::App& app);  // tokenize_command.cpp (tokenize, decode)
+void add_train_command(CLI::App& app);     // train_command.cpp
+void add_study_command(CLI::App& app);     // study_command.cpp
 
 }  // namespace posemb::cli
