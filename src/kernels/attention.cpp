@@ -1,6 +1,6 @@
 // Causal multi-head attention: plain references and the tiled FlashAttention-style kernels.
-// The tile products go through OpenBLAS (kernels/matmul.hpp); the softmax over each tile row
-// is Highway SIMD (this file is compiled once per SIMD target by hwy/foreach_target.h).
+// The tile products and the softmax over each tile row are Highway SIMD (this file is
+// compiled once per SIMD target by hwy/foreach_target.h).
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "kernels/attention.cpp"
 #include <hwy/foreach_target.h>  // IWYU pragma: keep
@@ -15,7 +15,6 @@
 
 #include "posemb/core/error.hpp"
 #include "posemb/kernels/attention.hpp"
-#include "posemb/kernels/matmul.hpp"
 
 #ifndef POSEMB_ATTENTION_SHARED
 #define POSEMB_ATTENTION_SHARED
@@ -57,12 +56,6 @@ inline double dot(const float* a, const float* b, Index n) {
   return sum;
 }
 
-inline float dot_float(const float* a, const float* b, Index n) {
-  float sum = 0;
-  for (Index i = 0; i < n; ++i) sum += a[i] * b[i];
-  return sum;
-}
-
 }  // namespace posemb::kernels::attention_detail
 #endif  // POSEMB_ATTENTION_SHARED
 
@@ -73,13 +66,108 @@ using attention_detail::HeadView;
 using attention_detail::kKeyTile;
 using attention_detail::kQueryBlock;
 
+using D = hn::ScalableTag<float>;
+using V = hn::Vec<D>;
+
+// ---- The tile product: C[m, n] (+)= Σ_k A(i, k) · B[k, n] ------------------------------
+// A(i, k) = a[i · a_row + k · a_col] (so Aᵀ is free: swap the strides), B and C row-major.
+// Register blocking as in a GEMM micro-kernel: MR rows × NV vectors of C stay in registers;
+// each k broadcasts MR elements of A and loads NV vectors of B. Unlike a BLAS call, nothing
+// is packed: the operands of a tile are small and already in cache.
+template <int MR, int NV>
+HWY_INLINE void TileBlock(const float* HWY_RESTRICT a, Index a_row, Index a_col, const float* HWY_RESTRICT b, Index ldb,
+                          float* HWY_RESTRICT c, Index ldc, Index k, bool accumulate) {
+  const D d;
+  const auto lanes = static_cast<Index>(hn::Lanes(d));
+  V acc[MR][NV];
+  for (int r = 0; r < MR; ++r)
+    for (int v = 0; v < NV; ++v) acc[r][v] = accumulate ? hn::LoadU(d, c + r * ldc + v * lanes) : hn::Zero(d);
+  for (Index p = 0; p < k; ++p) {
+    V bv[NV];
+    for (int v = 0; v < NV; ++v) bv[v] = hn::LoadU(d, b + p * ldb + v * lanes);
+    const float* ap = a + p * a_col;
+    for (int r = 0; r < MR; ++r) {
+      const V av = hn::Set(d, ap[r * a_row]);
+      for (int v = 0; v < NV; ++v) acc[r][v] = hn::MulAdd(av, bv[v], acc[r][v]);
+    }
+  }
+  for (int r = 0; r < MR; ++r)
+    for (int v = 0; v < NV; ++v) hn::StoreU(acc[r][v], d, c + r * ldc + v * lanes);
+}
+
+template <int NV>
+HWY_INLINE void TileColumns(const float* a, Index a_row, Index a_col, const float* b, Index ldb, float* c, Index ldc,
+                            Index m, Index k, bool accumulate) {
+  constexpr int kRows = 6;
+  Index i = 0;
+  for (; i + kRows <= m; i += kRows) TileBlock<kRows, NV>(a + i * a_row, a_row, a_col, b, ldb, c + i * ldc, ldc, k, accumulate);
+  for (; i < m; ++i) TileBlock<1, NV>(a + i * a_row, a_row, a_col, b, ldb, c + i * ldc, ldc, k, accumulate);
+}
+
+void TileGemm(const float* a, Index a_row, Index a_col, const float* b, Index ldb, float* c, Index ldc, Index m, Index n,
+              Index k, bool accumulate) {
+  const auto lanes = static_cast<Index>(hn::Lanes(D()));
+  Index j = 0;
+  for (; j + 2 * lanes <= n; j += 2 * lanes) TileColumns<2>(a, a_row, a_col, b + j, ldb, c + j, ldc, m, k, accumulate);
+  for (; j + lanes <= n; j += lanes) TileColumns<1>(a, a_row, a_col, b + j, ldb, c + j, ldc, m, k, accumulate);
+  for (; j < n; ++j)  // columns left over when n is not a multiple of the vector width
+    for (Index i = 0; i < m; ++i) {
+      float sum = accumulate ? c[i * ldc + j] : 0.0f;
+      for (Index p = 0; p < k; ++p) sum += a[i * a_row + p * a_col] * b[p * ldb + j];
+      c[i * ldc + j] = sum;
+    }
+}
+
+// ---- Row helpers -----------------------------------------------------------------------
+
+float Dot(const float* x, const float* y, Index n) {
+  const D d;
+  const auto lanes = static_cast<Index>(hn::Lanes(d));
+  V s0 = hn::Zero(d), s1 = hn::Zero(d);
+  Index i = 0;
+  for (; i + 2 * lanes <= n; i += 2 * lanes) {
+    s0 = hn::MulAdd(hn::LoadU(d, x + i), hn::LoadU(d, y + i), s0);
+    s1 = hn::MulAdd(hn::LoadU(d, x + i + lanes), hn::LoadU(d, y + i + lanes), s1);
+  }
+  for (; i + lanes <= n; i += lanes) s0 = hn::MulAdd(hn::LoadU(d, x + i), hn::LoadU(d, y + i), s0);
+  float sum = hn::GetLane(hn::SumOfLanes(d, hn::Add(s0, s1)));
+  for (; i < n; ++i) sum += x[i] * y[i];
+  return sum;
+}
+
+// y += alpha · x
+void Axpy(float* y, float alpha, const float* x, Index n) {
+  const D d;
+  const auto lanes = static_cast<Index>(hn::Lanes(d));
+  const V va = hn::Set(d, alpha);
+  Index i = 0;
+  for (; i + lanes <= n; i += lanes) hn::StoreU(hn::MulAdd(va, hn::LoadU(d, x + i), hn::LoadU(d, y + i)), d, y + i);
+  for (; i < n; ++i) y[i] += alpha * x[i];
+}
+
+// row = row · scale (+ add[j]) (+ constant)
+void ScaleAdd(float* row, Index n, float scale, const float* add, float constant) {
+  const D d;
+  const auto lanes = static_cast<Index>(hn::Lanes(d));
+  const V vs = hn::Set(d, scale), vc = hn::Set(d, constant);
+  Index j = 0;
+  if (add != nullptr) {
+    for (; j + lanes <= n; j += lanes)
+      hn::StoreU(hn::Add(hn::MulAdd(hn::LoadU(d, row + j), vs, hn::LoadU(d, add + j)), vc), d, row + j);
+    for (; j < n; ++j) row[j] = row[j] * scale + add[j] + constant;
+  } else {
+    for (; j + lanes <= n; j += lanes) hn::StoreU(hn::MulAdd(hn::LoadU(d, row + j), vs, vc), d, row + j);
+    for (; j < n; ++j) row[j] = row[j] * scale + constant;
+  }
+}
+
 float RowMax(const float* row, Index n) {
-  const hn::ScalableTag<float> d;
+  const D d;
   const auto lanes = static_cast<Index>(hn::Lanes(d));
   float max = -std::numeric_limits<float>::infinity();
   Index j = 0;
   if (n >= lanes) {
-    auto vmax = hn::LoadU(d, row);
+    V vmax = hn::LoadU(d, row);
     for (j = lanes; j + lanes <= n; j += lanes) vmax = hn::Max(vmax, hn::LoadU(d, row + j));
     max = hn::GetLane(hn::MaxOfLanes(d, vmax));
   }
@@ -87,15 +175,26 @@ float RowMax(const float* row, Index n) {
   return max;
 }
 
+float RowSum(const float* row, Index n) {
+  const D d;
+  const auto lanes = static_cast<Index>(hn::Lanes(d));
+  V vsum = hn::Zero(d);
+  Index j = 0;
+  for (; j + lanes <= n; j += lanes) vsum = hn::Add(vsum, hn::LoadU(d, row + j));
+  float sum = hn::GetLane(hn::SumOfLanes(d, vsum));
+  for (; j < n; ++j) sum += row[j];
+  return sum;
+}
+
 // row[j] = exp(row[j] - shift) for j < n; returns the sum of the new values.
 float ExpShiftedRow(float* row, Index n, float shift) {
-  const hn::ScalableTag<float> d;
+  const D d;
   const auto lanes = static_cast<Index>(hn::Lanes(d));
-  const auto vshift = hn::Set(d, shift);
-  auto vsum = hn::Zero(d);
+  const V vshift = hn::Set(d, shift);
+  V vsum = hn::Zero(d);
   Index j = 0;
   for (; j + lanes <= n; j += lanes) {
-    const auto p = hn::Exp(d, hn::Sub(hn::LoadU(d, row + j), vshift));
+    const V p = hn::Exp(d, hn::Sub(hn::LoadU(d, row + j), vshift));
     vsum = hn::Add(vsum, p);
     hn::StoreU(p, d, row + j);
   }
@@ -107,143 +206,251 @@ float ExpShiftedRow(float* row, Index n, float shift) {
   return sum;
 }
 
-// rows ×= factor
-void ScaleRow(float* row, Index n, float factor) {
-  const hn::ScalableTag<float> d;
+// ds[j] = p[j] · (ds[j] + extra - di) where ds holds dp on entry
+void SoftmaxBackwardRow(float* ds, const float* p, Index n, float extra, float di) {
+  const D d;
   const auto lanes = static_cast<Index>(hn::Lanes(d));
-  const auto vf = hn::Set(d, factor);
+  const V shift = hn::Set(d, extra - di);
   Index j = 0;
-  for (; j + lanes <= n; j += lanes) hn::StoreU(hn::Mul(hn::LoadU(d, row + j), vf), d, row + j);
-  for (; j < n; ++j) row[j] *= factor;
+  for (; j + lanes <= n; j += lanes)
+    hn::StoreU(hn::Mul(hn::LoadU(d, p + j), hn::Add(hn::LoadU(d, ds + j), shift)), d, ds + j);
+  for (; j < n; ++j) ds[j] = p[j] * (ds[j] + extra - di);
 }
 
-// Adds the scheme's score terms to the scaled scores of one tile row whose first `valid`
-// keys are visible: bias[q_pos - k_pos] and scale · q·K_rel (precomputed per distance).
-inline void AddScoreTerms(float* row, Index valid, Index q_pos, Index k0, const HeadView& hv, const float* rel_q,
-                          float scale) {
-  if (hv.bias != nullptr) {
-    const float* bias_at_k0 = hv.bias + (q_pos - k0);  // bias for key k0 + j is bias_at_k0[-j]
-    for (Index j = 0; j < valid; ++j) row[j] += bias_at_k0[-j];
+// y[j] += x[j]
+void AddRow(float* y, const float* x, Index n) { Axpy(y, 1.0f, x, n); }
+
+// Scratch that lives as long as the thread: tiles and transposed operands are reused from
+// call to call instead of being allocated (and page-faulted) each time.
+struct Scratch {
+  std::vector<float> qc, kc, vc, oc, kt, vt, dk, dv, tile, tile2, acc, row_max, row_sum, di;
+  std::vector<float> bias_rev, dbias_rev, rel_q, rel_p, rel_extra, rel_ds;
+};
+Scratch& thread_scratch() {
+  static thread_local Scratch scratch;
+  return scratch;
+}
+void ensure(std::vector<float>& v, Index n) {
+  if (Index(v.size()) < n) v.resize(std::size_t(n));
+}
+
+// Operands are copied into contiguous per-head buffers first: rows of q, k, v sit `heads ·
+// head_dim` (or 3 × that) floats apart in the caller's layout, a power-of-two stride that
+// maps every row of a tile to the same L1 cache set.
+//
+// Contiguous copy: [rows, dim] at `stride` → [rows, dim].
+void Gather(const float* x, Index stride, Index rows, Index dim, float* out) {
+  for (Index j = 0; j < rows; ++j) std::copy(x + j * stride, x + j * stride + dim, out + j * dim);
+}
+
+// Transposed by key tile: [rows, dim] at `stride` → tiles of [dim, kKeyTile], tile t holding
+// rows t · kKeyTile …; the columns past the last row are zero.
+void TransposeTiles(const float* x, Index stride, Index rows, Index dim, float* out) {
+  const Index tiles = (rows + kKeyTile - 1) / kKeyTile;
+  std::fill(out, out + tiles * dim * kKeyTile, 0.0f);
+  // Eight rows at a time, so that each store fills eight consecutive floats of a tile row.
+  constexpr Index kRows = 8;
+  Index j = 0;
+  for (; j + kRows <= rows && (j % kKeyTile) + kRows <= kKeyTile; j += kRows) {
+    float* tile = out + (j / kKeyTile) * dim * kKeyTile + (j % kKeyTile);
+    const float* src = x + j * stride;
+    for (Index c = 0; c < dim; ++c)
+      for (Index r = 0; r < kRows; ++r) tile[c * kKeyTile + r] = src[r * stride + c];
   }
-  if (rel_q != nullptr) {
-    for (Index j = 0; j < valid; ++j) row[j] += scale * rel_q[std::min(q_pos - k0 - j, hv.clip)];
+  for (; j < rows; ++j) {
+    float* tile = out + (j / kKeyTile) * dim * kKeyTile + (j % kKeyTile);
+    for (Index c = 0; c < dim; ++c) tile[c * kKeyTile] = x[j * stride + c];
   }
 }
 
-// One (sequence, head): out rows and lse.
+// y[j, :] += x[j, :] for `rows` rows, y at `stride`.
+void Scatter(const float* x, Index rows, Index dim, float* y, Index stride) {
+  for (Index j = 0; j < rows; ++j) AddRow(y + j * stride, x + j * dim, dim);
+}
+
+Index tiles_size(Index rows, Index dim) { return (rows + kKeyTile - 1) / kKeyTile * dim * kKeyTile; }
+
+// The per-query terms of the schemes for one block of queries, and where the distances of a
+// tile row fall. Distances d = q_pos - k_pos; Shaw's clip ≥ 0 applies from `far_end` down.
+struct RowTerms {
+  const float* bias_rev = nullptr;  // reversed bias: entry x is bias[n - 1 - x]
+  Index bias_n = 0;
+  const float* rel_q = nullptr;     // scale · q · K_rel[clip - dist], dist = 0..clip (Shaw)
+  Index clip = -1;
+};
+
+// Turns the raw q·k of one tile row into the scaled, biased score (and, when rel_q is set,
+// adds Shaw's key term). Keys j < far_end are at least `clip` back and share one term.
+inline void ScoreRow(float* row, Index valid, Index q_pos, Index k0, float scale, const RowTerms& t) {
+  const float* add = t.bias_rev != nullptr ? t.bias_rev + (t.bias_n - 1 - q_pos + k0) : nullptr;
+  if (t.rel_q == nullptr) {
+    ScaleAdd(row, valid, scale, add, 0.0f);
+    return;
+  }
+  const Index far_end = std::clamp(q_pos - k0 - t.clip + 1, Index{0}, valid);
+  ScaleAdd(row, far_end, scale, add, t.rel_q[t.clip]);
+  for (Index j = far_end; j < valid; ++j) row[j] = row[j] * scale + (add != nullptr ? add[j] : 0.0f) + t.rel_q[q_pos - k0 - j];
+}
+
 void ForwardHead(const AttentionShape& s, const HeadView& hv, float* out, float* lse) {
   const Index dim = s.head_dim;
-  const Index rel_count = hv.rel_keys != nullptr ? hv.clip + 1 : 0;  // distances 0..clip
-  std::vector<float> tile(static_cast<std::size_t>(kQueryBlock * kKeyTile));
-  std::vector<float> acc(static_cast<std::size_t>(kQueryBlock * dim));
-  std::vector<float> row_max(kQueryBlock), row_sum(kQueryBlock);
-  std::vector<float> rel_q(static_cast<std::size_t>(kQueryBlock * rel_count));
-  std::vector<float> rel_p(static_cast<std::size_t>(kQueryBlock * rel_count));
+  const Index keys = s.q_offset + s.q_len;  // keys any query of this call can see
+  const Index rel_count = hv.rel_keys != nullptr ? hv.clip + 1 : 0;
+  Scratch& w = thread_scratch();
+  ensure(w.qc, s.q_len * dim);
+  ensure(w.vc, keys * dim);
+  ensure(w.kt, tiles_size(keys, dim));
+  ensure(w.tile, kQueryBlock * kKeyTile);
+  ensure(w.acc, kQueryBlock * dim);
+  ensure(w.row_max, kQueryBlock);
+  ensure(w.row_sum, kQueryBlock);
+  ensure(w.rel_q, kQueryBlock * rel_count);
+  ensure(w.rel_p, kQueryBlock * rel_count);
+  Gather(hv.q, s.q_stride, s.q_len, dim, w.qc.data());
+  Gather(hv.v, s.v_stride, keys, dim, w.vc.data());
+  TransposeTiles(hv.k, s.k_stride, keys, dim, w.kt.data());
+  RowTerms terms;
+  if (hv.bias != nullptr) {
+    ensure(w.bias_rev, keys);
+    for (Index x = 0; x < keys; ++x) w.bias_rev[std::size_t(x)] = hv.bias[keys - 1 - x];
+    terms.bias_rev = w.bias_rev.data();
+    terms.bias_n = keys;
+  }
+  float* tile = w.tile.data();
+  float* acc = w.acc.data();
 
   for (Index q0 = 0; q0 < s.q_len; q0 += kQueryBlock) {
     const Index rows = std::min(kQueryBlock, s.q_len - q0);
     const Index first_pos = s.q_offset + q0;
     const Index key_end = first_pos + rows;
-    std::fill(row_max.begin(), row_max.end(), -std::numeric_limits<float>::infinity());
-    std::fill(row_sum.begin(), row_sum.end(), 0.0f);
-    std::fill(acc.begin(), acc.end(), 0.0f);
-    std::fill(rel_p.begin(), rel_p.end(), 0.0f);
+    const float* q_block = w.qc.data() + q0 * dim;
+    std::fill(w.row_max.begin(), w.row_max.begin() + rows, -std::numeric_limits<float>::infinity());
+    std::fill(w.row_sum.begin(), w.row_sum.begin() + rows, 0.0f);
+    std::fill(acc, acc + rows * dim, 0.0f);
+    std::fill(w.rel_p.begin(), w.rel_p.begin() + rows * rel_count, 0.0f);
     for (Index i = 0; i < rows && rel_count > 0; ++i)
       for (Index dist = 0; dist < rel_count; ++dist)
-        rel_q[static_cast<std::size_t>(i * rel_count + dist)] = attention_detail::dot_float(
-            hv.q + (q0 + i) * s.q_stride, hv.rel_keys + (hv.clip - dist) * dim, dim);
+        w.rel_q[std::size_t(i * rel_count + dist)] = s.scale * Dot(q_block + i * dim, hv.rel_keys + (hv.clip - dist) * dim, dim);
 
     for (Index k0 = 0; k0 < key_end; k0 += kKeyTile) {
       const Index cols = std::min(kKeyTile, key_end - k0);
-      gemm(Transpose::kNo, Transpose::kYes, {rows, cols, dim}, s.scale, hv.q + q0 * s.q_stride, s.q_stride,
-           hv.k + k0 * s.k_stride, s.k_stride, 0.0f, tile.data(), kKeyTile);
+      TileGemm(q_block, dim, 1, w.kt.data() + k0 * dim, kKeyTile, tile, kKeyTile, rows, cols, dim, false);
       for (Index i = 0; i < rows; ++i) {
-        float* row = tile.data() + i * kKeyTile;
+        float* row = tile + i * kKeyTile;
         const Index q_pos = first_pos + i;
         const Index valid = std::min(cols, q_pos - k0 + 1);
         if (valid <= 0) {
           std::fill(row, row + cols, 0.0f);
           continue;
         }
-        float* rel_p_row = rel_p.data() + i * rel_count;
-        AddScoreTerms(row, valid, q_pos, k0, hv, rel_count > 0 ? rel_q.data() + i * rel_count : nullptr, s.scale);
-        const float new_max = std::max(row_max[i], RowMax(row, valid));
-        const float correction = std::exp(row_max[i] - new_max);  // 0 on the first tile
+        if (rel_count > 0) {
+          terms.rel_q = w.rel_q.data() + i * rel_count;
+          terms.clip = hv.clip;
+        }
+        ScoreRow(row, valid, q_pos, k0, s.scale, terms);
+        const float old_max = w.row_max[std::size_t(i)];
+        const float new_max = std::max(old_max, RowMax(row, valid));
+        const float correction = std::exp(old_max - new_max);  // 0 on the first tile
         const float tile_sum = ExpShiftedRow(row, valid, new_max);
         std::fill(row + valid, row + cols, 0.0f);
-        row_sum[i] = row_sum[i] * correction + tile_sum;
+        w.row_sum[std::size_t(i)] = w.row_sum[std::size_t(i)] * correction + tile_sum;
+        w.row_max[std::size_t(i)] = new_max;
         if (correction != 1.0f) {
-          ScaleRow(acc.data() + i * dim, dim, correction);
-          if (rel_count > 0) ScaleRow(rel_p_row, rel_count, correction);
+          float* a = acc + i * dim;
+          for (Index c = 0; c < dim; ++c) a[c] *= correction;
         }
-        for (Index j = 0; j < valid && rel_count > 0; ++j) rel_p_row[std::min(q_pos - k0 - j, hv.clip)] += row[j];
-        row_max[i] = new_max;
+        if (rel_count > 0) {
+          float* rp = w.rel_p.data() + i * rel_count;
+          if (correction != 1.0f)
+            for (Index dist = 0; dist < rel_count; ++dist) rp[dist] *= correction;
+          const Index far_end = std::clamp(q_pos - k0 - hv.clip + 1, Index{0}, valid);
+          rp[hv.clip] += RowSum(row, far_end);
+          for (Index j = far_end; j < valid; ++j) rp[q_pos - k0 - j] += row[j];
+        }
       }
-      gemm(Transpose::kNo, Transpose::kNo, {rows, dim, cols}, 1.0f, tile.data(), kKeyTile, hv.v + k0 * s.v_stride,
-           s.v_stride, 1.0f, acc.data(), dim);
+      TileGemm(tile, kKeyTile, 1, w.vc.data() + k0 * dim, dim, acc, dim, rows, dim, cols, true);
     }
 
     for (Index i = 0; i < rows; ++i) {
-      const float inv = 1.0f / row_sum[i];
+      const float inv = 1.0f / w.row_sum[std::size_t(i)];
       float* o = out + (q0 + i) * s.out_stride;
-      const float* a = acc.data() + i * dim;
+      const float* a = acc + i * dim;
       for (Index c = 0; c < dim; ++c) o[c] = a[c] * inv;
-      for (Index dist = 0; dist < rel_count; ++dist) {
-        const float w = rel_p[static_cast<std::size_t>(i * rel_count + dist)] * inv;
-        const float* vr = hv.rel_values + (hv.clip - dist) * dim;
-        for (Index c = 0; c < dim; ++c) o[c] += w * vr[c];
-      }
-      lse[q0 + i] = row_max[i] + std::log(row_sum[i]);
+      for (Index dist = 0; dist < rel_count; ++dist)
+        Axpy(o, w.rel_p[std::size_t(i * rel_count + dist)] * inv, hv.rel_values + (hv.clip - dist) * dim, dim);
+      lse[q0 + i] = w.row_max[std::size_t(i)] + std::log(w.row_sum[std::size_t(i)]);
     }
   }
 }
 
 // One (sequence, head) of the backward pass. dq, dk, dv point at this head; dbias at this
 // task's own [distances] partial; drel_* at this task's own [2 clip + 1, head_dim] partials.
-void BackwardHead(const AttentionShape& s, const HeadView& hv, const float* out, const float* lse,
-                  const float* dout, float* dq, float* dk, float* dv, float* dbias, float* drel_keys,
-                  float* drel_values) {
+void BackwardHead(const AttentionShape& s, const HeadView& hv, const float* out, const float* lse, const float* dout,
+                  float* dq, float* dk, float* dv, float* dbias, float* drel_keys, float* drel_values) {
   const Index dim = s.head_dim;
+  const Index keys = s.q_offset + s.q_len;
   const Index rel_count = hv.rel_keys != nullptr ? hv.clip + 1 : 0;
-  std::vector<float> probs(static_cast<std::size_t>(kQueryBlock * kKeyTile));
-  std::vector<float> dscores(static_cast<std::size_t>(kQueryBlock * kKeyTile));
-  std::vector<float> dq_acc(static_cast<std::size_t>(kQueryBlock * dim));
-  std::vector<float> out_dot_dout(kQueryBlock);
-  std::vector<float> rel_q(static_cast<std::size_t>(kQueryBlock * rel_count));
-  std::vector<float> rel_dout(static_cast<std::size_t>(kQueryBlock * rel_count));
-  std::vector<float> rel_p(static_cast<std::size_t>(kQueryBlock * rel_count));
-  std::vector<float> rel_ds(static_cast<std::size_t>(kQueryBlock * rel_count));
+  Scratch& w = thread_scratch();
+  ensure(w.qc, s.q_len * dim);
+  ensure(w.oc, s.q_len * dim);
+  ensure(w.kc, keys * dim);
+  ensure(w.kt, tiles_size(keys, dim));
+  ensure(w.vt, tiles_size(keys, dim));
+  ensure(w.dk, keys * dim);
+  ensure(w.dv, keys * dim);
+  ensure(w.tile, kQueryBlock * kKeyTile);
+  ensure(w.tile2, kQueryBlock * kKeyTile);
+  ensure(w.acc, kQueryBlock * dim);
+  ensure(w.di, kQueryBlock);
+  ensure(w.rel_q, kQueryBlock * rel_count);
+  ensure(w.rel_p, kQueryBlock * rel_count);
+  ensure(w.rel_extra, kQueryBlock * rel_count);
+  ensure(w.rel_ds, kQueryBlock * rel_count);
+  Gather(hv.q, s.q_stride, s.q_len, dim, w.qc.data());
+  Gather(dout, s.out_stride, s.q_len, dim, w.oc.data());
+  Gather(hv.k, s.k_stride, keys, dim, w.kc.data());
+  TransposeTiles(hv.k, s.k_stride, keys, dim, w.kt.data());
+  TransposeTiles(hv.v, s.v_stride, keys, dim, w.vt.data());
+  std::fill(w.dk.begin(), w.dk.begin() + keys * dim, 0.0f);
+  std::fill(w.dv.begin(), w.dv.begin() + keys * dim, 0.0f);
+  RowTerms terms;
+  if (hv.bias != nullptr) {
+    ensure(w.bias_rev, keys);
+    ensure(w.dbias_rev, keys);
+    for (Index x = 0; x < keys; ++x) w.bias_rev[std::size_t(x)] = hv.bias[keys - 1 - x];
+    std::fill(w.dbias_rev.begin(), w.dbias_rev.begin() + keys, 0.0f);
+    terms.bias_rev = w.bias_rev.data();
+    terms.bias_n = keys;
+  }
+  float* probs = w.tile.data();
+  float* dscores = w.tile2.data();
+  float* dq_acc = w.acc.data();
 
   for (Index q0 = 0; q0 < s.q_len; q0 += kQueryBlock) {
     const Index rows = std::min(kQueryBlock, s.q_len - q0);
     const Index first_pos = s.q_offset + q0;
     const Index key_end = first_pos + rows;
-    const float* q_block = hv.q + q0 * s.q_stride;
-    const float* dout_block = dout + q0 * s.out_stride;
-    std::fill(dq_acc.begin(), dq_acc.end(), 0.0f);
-    std::fill(rel_p.begin(), rel_p.end(), 0.0f);
-    std::fill(rel_ds.begin(), rel_ds.end(), 0.0f);
+    const float* q_block = w.qc.data() + q0 * dim;
+    const float* dout_block = w.oc.data() + q0 * dim;
+    std::fill(dq_acc, dq_acc + rows * dim, 0.0f);
+    std::fill(w.rel_p.begin(), w.rel_p.begin() + rows * rel_count, 0.0f);
+    std::fill(w.rel_ds.begin(), w.rel_ds.begin() + rows * rel_count, 0.0f);
     for (Index i = 0; i < rows; ++i) {
       // D_i = dout_i · out_i = Σ_j p_ij dp_ij (FlashAttention-2's shortcut for the softmax backward).
-      out_dot_dout[i] = attention_detail::dot_float(dout_block + i * s.out_stride, out + (q0 + i) * s.out_stride, dim);
+      w.di[std::size_t(i)] = Dot(dout_block + i * dim, out + (q0 + i) * s.out_stride, dim);
       for (Index dist = 0; dist < rel_count; ++dist) {
-        rel_q[static_cast<std::size_t>(i * rel_count + dist)] =
-            attention_detail::dot_float(q_block + i * s.q_stride, hv.rel_keys + (hv.clip - dist) * dim, dim);
-        rel_dout[static_cast<std::size_t>(i * rel_count + dist)] = attention_detail::dot_float(
-            dout_block + i * s.out_stride, hv.rel_values + (hv.clip - dist) * dim, dim);
+        w.rel_q[std::size_t(i * rel_count + dist)] = s.scale * Dot(q_block + i * dim, hv.rel_keys + (hv.clip - dist) * dim, dim);
+        w.rel_extra[std::size_t(i * rel_count + dist)] = Dot(dout_block + i * dim, hv.rel_values + (hv.clip - dist) * dim, dim);
       }
     }
 
     for (Index k0 = 0; k0 < key_end; k0 += kKeyTile) {
       const Index cols = std::min(kKeyTile, key_end - k0);
-      gemm(Transpose::kNo, Transpose::kYes, {rows, cols, dim}, s.scale, q_block, s.q_stride, hv.k + k0 * s.k_stride,
-           s.k_stride, 0.0f, probs.data(), kKeyTile);
-      // dp = dout · vᵀ
-      gemm(Transpose::kNo, Transpose::kYes, {rows, cols, dim}, 1.0f, dout_block, s.out_stride,
-           hv.v + k0 * s.v_stride, s.v_stride, 0.0f, dscores.data(), kKeyTile);
+      TileGemm(q_block, dim, 1, w.kt.data() + k0 * dim, kKeyTile, probs, kKeyTile, rows, cols, dim, false);
+      TileGemm(dout_block, dim, 1, w.vt.data() + k0 * dim, kKeyTile, dscores, kKeyTile, rows, cols, dim, false);
       for (Index i = 0; i < rows; ++i) {
-        float* p = probs.data() + i * kKeyTile;
-        float* ds = dscores.data() + i * kKeyTile;
+        float* p = probs + i * kKeyTile;
+        float* ds = dscores + i * kKeyTile;
         const Index q_pos = first_pos + i;
         const Index valid = std::min(cols, q_pos - k0 + 1);
         if (valid <= 0) {
@@ -251,54 +458,59 @@ void BackwardHead(const AttentionShape& s, const HeadView& hv, const float* out,
           std::fill(ds, ds + cols, 0.0f);
           continue;
         }
-        const float* rq = rel_count > 0 ? rel_q.data() + i * rel_count : nullptr;
-        AddScoreTerms(p, valid, q_pos, k0, hv, rq, s.scale);
+        if (rel_count > 0) {
+          terms.rel_q = w.rel_q.data() + i * rel_count;
+          terms.clip = hv.clip;
+        }
+        ScoreRow(p, valid, q_pos, k0, s.scale, terms);
         ExpShiftedRow(p, valid, lse[q0 + i]);
         std::fill(p + valid, p + cols, 0.0f);
         std::fill(ds + valid, ds + cols, 0.0f);
-        const float di = out_dot_dout[i];
-        for (Index j = 0; j < valid; ++j) {
-          const Index dist = q_pos - k0 - j;
-          float dp = ds[j];
-          if (rel_count > 0) {
-            const Index r = std::min(dist, hv.clip);
-            dp += rel_dout[static_cast<std::size_t>(i * rel_count + r)];
-            rel_p[static_cast<std::size_t>(i * rel_count + r)] += p[j];
+        const float di = w.di[std::size_t(i)];
+        if (rel_count == 0) {
+          SoftmaxBackwardRow(ds, p, valid, 0.0f, di);
+        } else {
+          // dp_ij gains dout_i · V_rel[dist]; far keys share dist = clip.
+          const float* extra = w.rel_extra.data() + i * rel_count;
+          float* rp = w.rel_p.data() + i * rel_count;
+          float* rds = w.rel_ds.data() + i * rel_count;
+          const Index far_end = std::clamp(q_pos - k0 - hv.clip + 1, Index{0}, valid);
+          SoftmaxBackwardRow(ds, p, far_end, extra[hv.clip], di);
+          rp[hv.clip] += RowSum(p, far_end);
+          rds[hv.clip] += s.scale * RowSum(ds, far_end);
+          for (Index j = far_end; j < valid; ++j) {
+            const Index dist = q_pos - k0 - j;
+            ds[j] = p[j] * (ds[j] + extra[dist] - di);
+            rp[dist] += p[j];
+            rds[dist] += s.scale * ds[j];
           }
-          const float dscore = p[j] * (dp - di);  // gradient of the biased, scaled score
-          if (dbias != nullptr) dbias[dist] += dscore;
-          ds[j] = dscore * s.scale;  // gradient of the raw q·k (and q·K_rel)
-          if (rel_count > 0) rel_ds[static_cast<std::size_t>(i * rel_count + std::min(dist, hv.clip))] += ds[j];
         }
+        if (dbias != nullptr) AddRow(w.dbias_rev.data() + (keys - 1 - q_pos + k0), ds, valid);
+        ScaleAdd(ds, valid, s.scale, nullptr, 0.0f);  // gradient of the raw q·k
       }
       // dv[k0:] += pᵀ · dout ; dq += ds · k ; dk[k0:] += dsᵀ · q
-      gemm(Transpose::kYes, Transpose::kNo, {cols, dim, rows}, 1.0f, probs.data(), kKeyTile, dout_block, s.out_stride,
-           1.0f, dv + k0 * s.v_stride, s.v_stride);
-      gemm(Transpose::kNo, Transpose::kNo, {rows, dim, cols}, 1.0f, dscores.data(), kKeyTile, hv.k + k0 * s.k_stride,
-           s.k_stride, 1.0f, dq_acc.data(), dim);
-      gemm(Transpose::kYes, Transpose::kNo, {cols, dim, rows}, 1.0f, dscores.data(), kKeyTile, q_block, s.q_stride,
-           1.0f, dk + k0 * s.k_stride, s.k_stride);
+      TileGemm(probs, 1, kKeyTile, dout_block, dim, w.dv.data() + k0 * dim, dim, cols, dim, rows, true);
+      TileGemm(dscores, kKeyTile, 1, w.kc.data() + k0 * dim, dim, dq_acc, dim, rows, dim, cols, true);
+      TileGemm(dscores, 1, kKeyTile, q_block, dim, w.dk.data() + k0 * dim, dim, cols, dim, rows, true);
     }
 
     for (Index i = 0; i < rows; ++i) {
       float* dqi = dq + (q0 + i) * s.q_stride;
-      const float* acc = dq_acc.data() + i * dim;
-      for (Index c = 0; c < dim; ++c) dqi[c] += acc[c];
+      AddRow(dqi, dq_acc + i * dim, dim);
       for (Index dist = 0; dist < rel_count; ++dist) {
-        const float g = rel_ds[static_cast<std::size_t>(i * rel_count + dist)];
-        const float w = rel_p[static_cast<std::size_t>(i * rel_count + dist)];
+        const float g = w.rel_ds[std::size_t(i * rel_count + dist)];
+        const float pw = w.rel_p[std::size_t(i * rel_count + dist)];
         const Index row = hv.clip - dist;
-        const float* kr = hv.rel_keys + row * dim;
-        const float* qi = q_block + i * s.q_stride;
-        const float* gi = dout_block + i * s.out_stride;
-        for (Index c = 0; c < dim; ++c) {
-          dqi[c] += g * kr[c];
-          if (drel_keys != nullptr) drel_keys[row * dim + c] += g * qi[c];
-          if (drel_values != nullptr) drel_values[row * dim + c] += w * gi[c];
-        }
+        Axpy(dqi, g, hv.rel_keys + row * dim, dim);
+        if (drel_keys != nullptr) Axpy(drel_keys + row * dim, g, q_block + i * dim, dim);
+        if (drel_values != nullptr) Axpy(drel_values + row * dim, pw, dout_block + i * dim, dim);
       }
     }
   }
+  Scatter(w.dk.data(), keys, dim, dk, s.k_stride);
+  Scatter(w.dv.data(), keys, dim, dv, s.v_stride);
+  if (dbias != nullptr)
+    for (Index dist = 0; dist < keys; ++dist) dbias[dist] += w.dbias_rev[std::size_t(keys - 1 - dist)];
 }
 
 }  // namespace posemb::kernels::HWY_NAMESPACE
