@@ -18,8 +18,8 @@ CBLAS_TRANSPOSE to_cblas(Transpose t) { return t == Transpose::kNo ? CblasNoTran
 
 // Pieces of a dimension: a size that depends on the problem only, never on the thread
 // count, so that every element is computed by the same BLAS call whatever the threads.
-constexpr Index kRowsPerPiece = 128;
-constexpr Index kFeaturesPerPiece = 64;
+constexpr Index kRowsPerPiece = 512;
+constexpr Index kFeaturesPerPiece = 256;
 
 Index piece_count(Index size, Index per_piece) { return (size + per_piece - 1) / per_piece; }
 
@@ -85,9 +85,10 @@ void linear_forward(const float* x, const float* weight, const float* bias, floa
 }
 
 void linear_backward_reference(const float* dy, const float* x, const float* weight, float* dx, float* dweight,
-                               float* dbias, Index rows, Index in, Index out) {
+                               float* dbias, Index rows, Index in, Index out, bool accumulate_dx) {
   if (dx != nullptr)
-    gemm_reference(Transpose::kNo, Transpose::kNo, {rows, in, out}, 1.0f, dy, out, weight, in, 1.0f, dx, in);
+    gemm_reference(Transpose::kNo, Transpose::kNo, {rows, in, out}, 1.0f, dy, out, weight, in,
+                   accumulate_dx ? 1.0f : 0.0f, dx, in);
   if (dweight != nullptr)
     gemm_reference(Transpose::kYes, Transpose::kNo, {out, in, rows}, 1.0f, dy, out, x, in, 1.0f, dweight, in);
   if (dbias != nullptr) {
@@ -100,17 +101,17 @@ void linear_backward_reference(const float* dy, const float* x, const float* wei
 }
 
 void linear_backward(const float* dy, const float* x, const float* weight, float* dx, float* dweight,
-                     float* dbias, Index rows, Index in, Index out) {
+                     float* dbias, Index rows, Index in, Index out, bool accumulate_dx) {
   const Index row_pieces = dx != nullptr ? piece_count(rows, kRowsPerPiece) : 0;
   const Index feature_pieces = piece_count(out, kFeaturesPerPiece);
   const Index pieces = row_pieces + feature_pieces;
 #pragma omp parallel for schedule(dynamic, 1) if (pieces > 1)
   for (Index piece = 0; piece < pieces; ++piece) {
     if (piece < row_pieces) {
-      // dx[r0:r1, :] += dy[r0:r1, :] · weight
+      // dx[r0:r1, :] (+)= dy[r0:r1, :] · weight
       const Index r0 = piece * kRowsPerPiece, r1 = std::min(rows, r0 + kRowsPerPiece);
-      gemm(Transpose::kNo, Transpose::kNo, {r1 - r0, in, out}, 1.0f, dy + r0 * out, out, weight, in, 1.0f,
-           dx + r0 * in, in);
+      gemm(Transpose::kNo, Transpose::kNo, {r1 - r0, in, out}, 1.0f, dy + r0 * out, out, weight, in,
+           accumulate_dx ? 1.0f : 0.0f, dx + r0 * in, in);
       continue;
     }
     // dweight[o0:o1, :] += dy[:, o0:o1]ᵀ · x ; dbias[o0:o1] += sums of those columns over rows, in order.

@@ -243,10 +243,7 @@ float Gpt::run(const TokenBatch& in, bool want_gradients, float loss_scale, floa
   // ---- final norm and the tied output head, chunk by chunk ----
   const float* x_final = w.output_of(cfg.layers - 1).data();
   k::layer_norm_forward(x_final, P + w.lnf_w, P + w.lnf_b, w.lnf.data(), w.lnf_mean.data(), w.lnf_rstd.data(), n, c);
-  if (want_gradients) {
-    resize(w.dln, n * c);
-    zero(w.dln);
-  }
+  if (want_gradients) resize(w.dln, n * c);  // every row is written by the head below
   const float* wte = P + w.wte;
   const Index chunk = head_chunk_rows(n, v);
   double loss_sum = 0;
@@ -303,19 +300,17 @@ float Gpt::run(const TokenBatch& in, bool want_gradients, float loss_scale, floa
     BlockActivations& a = w.acts_of(l);
     const float* x = w.input_of(l).data();
     // MLP branch: dresidual is the gradient of the block's output (and of its MLP output).
-    zero(w.dhidden);
     k::linear_backward(w.dresidual.data(), a.gelu.data(), P + o.fc2_w, w.dhidden.data(), G + o.fc2_w, G + o.fc2_b, n,
-                       4 * c, c);
+                       4 * c, c, /*accumulate_dx=*/false);
     k::gelu_backward(w.dhidden.data(), a.fc.data(), w.dhidden.data(), n * 4 * c);
-    zero(w.dln);
-    k::linear_backward(w.dhidden.data(), a.ln2.data(), P + o.fc_w, w.dln.data(), G + o.fc_w, G + o.fc_b, n, c, 4 * c);
+    k::linear_backward(w.dhidden.data(), a.ln2.data(), P + o.fc_w, w.dln.data(), G + o.fc_w, G + o.fc_b, n, c, 4 * c,
+                       /*accumulate_dx=*/false);
     // dresidual becomes the gradient of `mid` (the skip path plus the path through ln2).
     k::layer_norm_backward(w.dln.data(), a.mid.data(), P + o.ln2_w, a.ln2_mean.data(), a.ln2_rstd.data(),
                            w.dresidual.data(), G + o.ln2_w, G + o.ln2_b, n, c);
     // Attention branch.
-    zero(w.dattn);
     k::linear_backward(w.dresidual.data(), a.attn.data(), P + o.proj_w, w.dattn.data(), G + o.proj_w, G + o.proj_b, n,
-                       c, c);
+                       c, c, /*accumulate_dx=*/false);
     zero(w.dqkv);
     const k::AttentionInputs attn_in = pos.attention_inputs(cfg, params_, l, a.qkv.data());
     k::AttentionGradients attn_grads{w.dqkv.data(), w.dqkv.data() + c, w.dqkv.data() + 2 * c, nullptr, nullptr, nullptr};
@@ -323,8 +318,8 @@ float Gpt::run(const TokenBatch& in, bool want_gradients, float loss_scale, floa
     k::attention_backward(shape, attn_in, a.attn.data(), a.lse.data(), w.dattn.data(), attn_grads);
     pos.scores_backward(cfg, grads_, l);
     pos.unrotate_gradients(cfg, w.dqkv.data(), b, t);
-    zero(w.dln);
-    k::linear_backward(w.dqkv.data(), a.ln1.data(), P + o.qkv_w, w.dln.data(), G + o.qkv_w, G + o.qkv_b, n, c, 3 * c);
+    k::linear_backward(w.dqkv.data(), a.ln1.data(), P + o.qkv_w, w.dln.data(), G + o.qkv_w, G + o.qkv_b, n, c, 3 * c,
+                       /*accumulate_dx=*/false);
     // dresidual becomes the gradient of the block's input.
     k::layer_norm_backward(w.dln.data(), x, P + o.ln1_w, a.ln1_mean.data(), a.ln1_rstd.data(), w.dresidual.data(),
                            G + o.ln1_w, G + o.ln1_b, n, c);

@@ -15,24 +15,36 @@ double cosine_learning_rate(const LearningRateSchedule& s, std::int64_t step) {
 }
 
 double clip_gradient_norm(FloatBuffer& grads, const ParameterLayout& layout, double max_norm) {
-  // Sum of squares per tensor in double, tensors in layout order: one fixed order whatever
-  // the threads.
-  double total = 0;
-  for (const auto& e : layout.entries()) {
-    const float* g = grads.data() + e.offset;
-    double sum = 0;
-    for (Index i = 0; i < e.size; ++i) sum += double(g[i]) * g[i];
-    total += sum;
+  // Sums of squares over fixed pieces of each tensor (float, four partial sums per piece, in
+  // double across pieces), pieces in layout order: one fixed order whatever the threads.
+  constexpr Index kPiece = 4096;
+  std::vector<std::pair<Index, Index>> pieces;
+  for (const auto& e : layout.entries())
+    for (Index at = 0; at < e.size; at += kPiece) pieces.emplace_back(e.offset + at, std::min(kPiece, e.size - at));
+  std::vector<double> sums(pieces.size());
+  const auto count = static_cast<Index>(pieces.size());
+#pragma omp parallel for schedule(static) if (count > 64)
+  for (Index p = 0; p < count; ++p) {
+    const auto [offset, size] = pieces[std::size_t(p)];
+    const float* g = grads.data() + offset;
+    float part[4] = {0, 0, 0, 0};
+    Index i = 0;
+    for (; i + 4 <= size; i += 4)
+      for (int k = 0; k < 4; ++k) part[k] += g[i + k] * g[i + k];
+    for (; i < size; ++i) part[0] += g[i] * g[i];
+    sums[std::size_t(p)] = double(part[0]) + double(part[1]) + double(part[2]) + double(part[3]);
   }
+  double total = 0;
+  for (double s : sums) total += s;
   const double norm = std::sqrt(total);
   if (max_norm > 0) {
     const double coef = std::min(1.0, max_norm / (norm + 1e-6));
     if (coef < 1.0) {
       const float c = float(coef);
-      for (const auto& e : layout.entries()) {
-        float* g = grads.data() + e.offset;
-        for (Index i = 0; i < e.size; ++i) g[i] *= c;
-      }
+      float* g = grads.data();
+      const auto n = static_cast<Index>(grads.size());
+#pragma omp parallel for schedule(static) if (n > 65536)
+      for (Index i = 0; i < n; ++i) g[i] *= c;
     }
   }
   return norm;

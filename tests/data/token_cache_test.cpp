@@ -14,7 +14,9 @@ namespace {
 class TokenCacheTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::path(::testing::TempDir()) / "posemb_token_cache_test";
+    // One folder per test: ctest runs the tests of this fixture as parallel processes.
+    dir_ = std::filesystem::path(::testing::TempDir()) / "posemb_token_cache_test" /
+           ::testing::UnitTest::GetInstance()->current_test_info()->name();
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
   }

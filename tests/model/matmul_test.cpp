@@ -82,6 +82,12 @@ TEST_P(LinearTest, ForwardAndBackwardMatchReference) {
   EXPECT_TRUE(all_close(dx, dx_ref, 1e-5, 1e-4));
   EXPECT_TRUE(all_close(dw, dw_ref, 1e-5, 1e-4));
   EXPECT_TRUE(all_close(db, db_ref, 1e-5, 1e-4));
+
+  // Overwriting dx ignores what it held (NaN here); the other gradients still accumulate.
+  std::vector<float> dx_new(x.size(), std::numeric_limits<float>::quiet_NaN()), dx_new_ref(x.size(), 0.0f);
+  linear_backward(dy.data(), x.data(), w.data(), dx_new.data(), nullptr, nullptr, rows, in, out, false);
+  linear_backward_reference(dy.data(), x.data(), w.data(), dx_new_ref.data(), nullptr, nullptr, rows, in, out, true);
+  EXPECT_TRUE(all_close(dx_new, dx_new_ref, 1e-5, 1e-4));
 }
 
 INSTANTIATE_TEST_SUITE_P(Shapes, LinearTest,

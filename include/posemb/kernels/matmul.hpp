@@ -54,12 +54,14 @@ void linear_forward(const float* x, const float* weight, const float* bias, floa
 void linear_forward_reference(const float* x, const float* weight, const float* bias, float* y,
                               Index rows, Index in, Index out);
 
-// dy is [rows, out]. Accumulates (+=) into dx [rows, in] (when not null),
-// dweight [out, in] += dyᵀ · x and dbias [out] += column sums of dy (when not null).
-// Accumulating lets a caller sum the gradients of several uses of one tensor.
+// dy is [rows, out]. dx [rows, in] = dy · weight (when not null; added to what dx holds
+// when accumulate_dx, as every other gradient is), dweight [out, in] += dyᵀ · x and
+// dbias [out] += column sums of dy (when not null). Accumulating lets a caller sum the
+// gradients of several uses of one tensor; overwriting dx saves zeroing it first.
 void linear_backward(const float* dy, const float* x, const float* weight, float* dx, float* dweight,
-                     float* dbias, Index rows, Index in, Index out);
+                     float* dbias, Index rows, Index in, Index out, bool accumulate_dx = true);
 void linear_backward_reference(const float* dy, const float* x, const float* weight, float* dx,
-                               float* dweight, float* dbias, Index rows, Index in, Index out);
+                               float* dweight, float* dbias, Index rows, Index in, Index out,
+                               bool accumulate_dx = true);
 
 }  // namespace posemb::kernels
