@@ -178,49 +178,46 @@ Tensor Gpt::logits(const TokenBatch& batch) {
   return out;
 }
 
-float Gpt::run(const TokenBatch& in, bool want_gradients, float loss_scale, float* logits_out) {
+void Gpt::check_batch(const TokenBatch& in, Index first) const {
   const GptConfig& cfg = config_;
-  const Index b = in.batch, t = in.seq, n = b * t, c = cfg.channels, h = cfg.heads, d = cfg.head_dim();
-  const Index v = cfg.vocab_size;
-
-  // ---- validate the batch once, here at the edge ----
+  const Index b = in.batch, t = in.seq, n = b * t, v = cfg.vocab_size;
   if (b < 1 || t < 1) throw Error(fmt::format("batch ({}) and sequence length ({}) must be ≥ 1", b, t));
-  if (t > max_sequence_length(cfg))
-    throw Error(fmt::format("sequence length {} is longer than the {} positions of this model's learned position "
-                            "table: learned positions cannot go past their table",
-                            t, cfg.context_length));
+  if (first + t > max_sequence_length(cfg))
+    throw Error(fmt::format("positions up to {} are past the {} positions of this model's learned position table: "
+                            "learned positions cannot go past their table",
+                            first + t - 1, cfg.context_length));
   if (static_cast<Index>(in.tokens.size()) != n)
     throw Error(fmt::format("the batch has {} tokens, expected batch × seq = {} × {} = {}", in.tokens.size(), b, t, n));
-  const bool with_targets = !in.targets.empty();
-  if (with_targets && static_cast<Index>(in.targets.size()) != n)
+  if (!in.targets.empty() && static_cast<Index>(in.targets.size()) != n)
     throw Error(fmt::format("the batch has {} targets, expected {}", in.targets.size(), n));
   auto check_ids = [&](std::span<const std::int32_t> ids, const char* what) {
     for (Index i = 0; i < n; ++i)
       if (ids[static_cast<std::size_t>(i)] < 0 || ids[static_cast<std::size_t>(i)] >= v)
         throw Error(fmt::format("{} {} at batch row {}, position {} is outside the vocabulary [0, {})", what,
-                                ids[static_cast<std::size_t>(i)], i / t, i % t, v));
+                                ids[static_cast<std::size_t>(i)], i / t, first + i % t, v));
   };
   check_ids(in.tokens, "token");
-  if (with_targets) check_ids(in.targets, "target");
+  if (!in.targets.empty()) check_ids(in.targets, "target");
+}
 
+const float* Gpt::forward_blocks(const TokenBatch& in, Index first, KvCache* cache, bool keep_all) {
+  const GptConfig& cfg = config_;
+  const Index b = in.batch, t = in.seq, n = b * t, c = cfg.channels, h = cfg.heads, d = cfg.head_dim();
   Workspace& w = *work_;
-  w.prepare(cfg, b, t, want_gradients);
+  w.prepare(cfg, b, t, keep_all);
   const float* P = params_.data();
-  float* G = grads_.data();
   PositionHooks& pos = w.positions;
-  pos.prepare(cfg, params_, t);
+  pos.prepare(cfg, params_, first + t);
 
   // ---- embeddings ----
-  {
-    float* x = w.input_of(0).data();
-    const float* wte = P + w.wte;
-    for (Index i = 0; i < n; ++i)
-      std::memcpy(x + i * c, wte + Index(in.tokens[static_cast<std::size_t>(i)]) * c, sizeof(float) * std::size_t(c));
-    pos.add_to_input(cfg, params_, x, b, t);
-  }
+  float* x0 = w.input_of(0).data();
+  const float* wte = P + w.wte;
+  for (Index i = 0; i < n; ++i)
+    std::memcpy(x0 + i * c, wte + Index(in.tokens[static_cast<std::size_t>(i)]) * c, sizeof(float) * std::size_t(c));
+  pos.add_to_input(cfg, params_, x0, b, t, first);
 
   // ---- blocks ----
-  k::AttentionShape shape{b, h, d, t, t, 0, 3 * c, 3 * c, 3 * c, c, 1.0f / std::sqrt(float(d))};
+  const float scale = 1.0f / std::sqrt(float(d));
   for (Index l = 0; l < cfg.layers; ++l) {
     const BlockOffsets& o = w.blocks[static_cast<std::size_t>(l)];
     BlockActivations& a = w.acts_of(l);
@@ -228,9 +225,32 @@ float Gpt::run(const TokenBatch& in, bool want_gradients, float loss_scale, floa
     float* out = w.output_of(l).data();
     k::layer_norm_forward(x, P + o.ln1_w, P + o.ln1_b, a.ln1.data(), a.ln1_mean.data(), a.ln1_rstd.data(), n, c);
     k::linear_forward(a.ln1.data(), P + o.qkv_w, P + o.qkv_b, a.qkv.data(), n, c, 3 * c);
-    pos.rotate_queries_keys(cfg, a.qkv.data(), b, t);
-    const k::AttentionInputs attn_in = pos.attention_inputs(cfg, params_, l, a.qkv.data());
-    k::attention_forward(shape, attn_in, a.attn.data(), a.lse.data());
+    pos.rotate_queries_keys(cfg, a.qkv.data(), b, t, first);
+    k::AttentionInputs attn_in = pos.attention_inputs(cfg, params_, l, a.qkv.data());
+    if (cache == nullptr) {
+      const k::AttentionShape shape{b, h, d, t, t, 0, 3 * c, 3 * c, 3 * c, c, scale};
+      k::attention_forward(shape, attn_in, a.attn.data(), a.lse.data());
+    } else {
+      // Append this piece's keys and values, then attend over the whole cache, one sequence
+      // at a time (the cache's rows are `capacity` apart between sequences).
+      const Index end = first + t, cap = cache->capacity_;
+      FloatBuffer& keys = cache->keys_[static_cast<std::size_t>(l)];
+      FloatBuffer& values = cache->values_[static_cast<std::size_t>(l)];
+      for (Index s = 0; s < b; ++s)
+        for (Index i = 0; i < t; ++i) {
+          const float* row = a.qkv.data() + (s * t + i) * 3 * c;
+          std::memcpy(keys.data() + (s * cap + first + i) * c, row + c, sizeof(float) * std::size_t(c));
+          std::memcpy(values.data() + (s * cap + first + i) * c, row + 2 * c, sizeof(float) * std::size_t(c));
+        }
+      const k::AttentionShape shape{1, h, d, t, end, first, 3 * c, c, c, c, scale};
+      for (Index s = 0; s < b; ++s) {
+        attn_in.q = a.qkv.data() + s * t * 3 * c;
+        attn_in.k = keys.data() + s * cap * c;
+        attn_in.v = values.data() + s * cap * c;
+        k::validate_attention(shape, attn_in);
+        k::attention_forward(shape, attn_in, a.attn.data() + s * t * c, a.lse.data() + s * h * t);
+      }
+    }
     k::linear_forward(a.attn.data(), P + o.proj_w, P + o.proj_b, out, n, c, c);  // out as scratch
     add(x, out, a.mid.data(), n * c);
     k::layer_norm_forward(a.mid.data(), P + o.ln2_w, P + o.ln2_b, a.ln2.data(), a.ln2_mean.data(), a.ln2_rstd.data(), n, c);
@@ -239,14 +259,20 @@ float Gpt::run(const TokenBatch& in, bool want_gradients, float loss_scale, floa
     k::linear_forward(a.gelu.data(), P + o.fc2_w, P + o.fc2_b, out, n, 4 * c, c);
     add(a.mid.data(), out, out, n * c);
   }
+  if (cache != nullptr) cache->length_ = first + t;
+  return w.output_of(cfg.layers - 1).data();
+}
 
-  // ---- final norm and the tied output head, chunk by chunk ----
-  const float* x_final = w.output_of(cfg.layers - 1).data();
+float Gpt::head(const TokenBatch& in, const float* x_final, bool want_gradients, float loss_scale, float* logits_out) {
+  const Index n = in.batch * in.seq, c = config_.channels, v = config_.vocab_size;
+  Workspace& w = *work_;
+  const float* P = params_.data();
+  float* G = grads_.data();
+  const bool with_targets = !in.targets.empty();
   k::layer_norm_forward(x_final, P + w.lnf_w, P + w.lnf_b, w.lnf.data(), w.lnf_mean.data(), w.lnf_rstd.data(), n, c);
-  if (want_gradients) resize(w.dln, n * c);  // every row is written by the head below
+  if (want_gradients) resize(w.dln, n * c);  // every row is written below
   const float* wte = P + w.wte;
   const Index chunk = head_chunk_rows(n, v);
-  double loss_sum = 0;
   for (Index r0 = 0; r0 < n; r0 += chunk) {
     const Index rows = std::min(chunk, n - r0);
     float* logits = logits_out != nullptr ? logits_out + r0 * v : w.logits.data();
@@ -283,11 +309,53 @@ float Gpt::run(const TokenBatch& in, bool want_gradients, float loss_scale, floa
       }
     }
   }
-  for (Index i = 0; i < n && with_targets; ++i) loss_sum += w.losses[static_cast<std::size_t>(i)];
-  const float mean_loss = with_targets ? float(loss_sum / double(n)) : 0.0f;
+  if (!with_targets) return 0.0f;
+  double loss_sum = 0;
+  for (Index i = 0; i < n; ++i) loss_sum += w.losses[static_cast<std::size_t>(i)];
+  return float(loss_sum / double(n));
+}
+
+Tensor Gpt::logits_cached(const TokenBatch& batch, KvCache& cache) {
+  if (cache.batch_ != batch.batch || cache.channels_ != config_.channels ||
+      Index(cache.keys_.size()) != config_.layers)
+    throw Error(fmt::format("the KV cache holds {} sequences of a model with {} layers and {} channels; this batch has "
+                            "{} sequences for a model with {} layers and {} channels",
+                            cache.batch_, cache.keys_.size(), cache.channels_, batch.batch, config_.layers,
+                            config_.channels));
+  if (cache.length_ + batch.seq > cache.capacity_)
+    throw Error(fmt::format("the KV cache holds {} of {} positions; {} more do not fit", cache.length_,
+                            cache.capacity_, batch.seq));
+  check_batch(batch, cache.length_);
+  Tensor out({batch.batch, batch.seq, config_.vocab_size});
+  const float* x = forward_blocks(batch, cache.length_, &cache, false);
+  head({batch.tokens, {}, batch.batch, batch.seq}, x, false, 1.0f, out.data());
+  return out;
+}
+
+KvCache::KvCache(const GptConfig& config, Index batch, Index capacity)
+    : batch_(batch), capacity_(capacity), channels_(config.channels) {
+  if (batch < 1 || capacity < 1)
+    throw Error(fmt::format("a KV cache needs batch ({}) and capacity ({}) ≥ 1", batch, capacity));
+  keys_.resize(static_cast<std::size_t>(config.layers));
+  values_.resize(keys_.size());
+  for (auto& k : keys_) k.assign(static_cast<std::size_t>(batch * capacity * config.channels), 0.0f);
+  for (auto& v : values_) v.assign(static_cast<std::size_t>(batch * capacity * config.channels), 0.0f);
+}
+
+float Gpt::run(const TokenBatch& in, bool want_gradients, float loss_scale, float* logits_out) {
+  check_batch(in, 0);
+  const GptConfig& cfg = config_;
+  const Index b = in.batch, t = in.seq, n = b * t, c = cfg.channels, h = cfg.heads, d = cfg.head_dim();
+  const float* x_final = forward_blocks(in, 0, nullptr, want_gradients);
+  const float mean_loss = head(in, x_final, want_gradients, loss_scale, logits_out);
   if (!want_gradients) return mean_loss;
 
   // ---- backward through the blocks ----
+  Workspace& w = *work_;
+  const float* P = params_.data();
+  float* G = grads_.data();
+  PositionHooks& pos = w.positions;
+  const k::AttentionShape shape{b, h, d, t, t, 0, 3 * c, 3 * c, 3 * c, c, 1.0f / std::sqrt(float(d))};
   resize(w.dresidual, n * c);
   zero(w.dresidual);
   k::layer_norm_backward(w.dln.data(), x_final, P + w.lnf_w, w.lnf_mean.data(), w.lnf_rstd.data(), w.dresidual.data(),
@@ -326,15 +394,13 @@ float Gpt::run(const TokenBatch& in, bool want_gradients, float loss_scale, floa
   }
 
   // ---- embeddings: scatter-add in token order (deterministic) ----
-  {
-    float* dwte = G + w.wte;
-    for (Index i = 0; i < n; ++i) {
-      const float* g = w.dresidual.data() + i * c;
-      float* row = dwte + Index(in.tokens[static_cast<std::size_t>(i)]) * c;
-      for (Index j = 0; j < c; ++j) row[j] += g[j];
-    }
-    pos.input_backward(cfg, grads_, w.dresidual.data(), b, t);
+  float* dwte = G + w.wte;
+  for (Index i = 0; i < n; ++i) {
+    const float* g = w.dresidual.data() + i * c;
+    float* row = dwte + Index(in.tokens[static_cast<std::size_t>(i)]) * c;
+    for (Index j = 0; j < c; ++j) row[j] += g[j];
   }
+  pos.input_backward(cfg, grads_, w.dresidual.data(), b, t);
   return mean_loss;
 }
 

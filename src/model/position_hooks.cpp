@@ -96,7 +96,8 @@ void PositionHooks::add_shared_parameters(const GptConfig& config, ParameterLayo
     t5_table_ = layout.entries()[layout.add("t5_bias.weight", {config.t5_num_buckets, config.heads})].offset;
 }
 
-void PositionHooks::prepare(const GptConfig& config, const FloatBuffer& params, Index seq) {
+void PositionHooks::prepare(const GptConfig& config, const FloatBuffer& params, Index positions) {
+  const Index seq = positions;
   seq_ = seq;
   const Index heads = config.heads;
   switch (config.scheme) {
@@ -130,7 +131,7 @@ void PositionHooks::prepare(const GptConfig& config, const FloatBuffer& params, 
 }
 
 void PositionHooks::add_to_input(const GptConfig& config, const FloatBuffer& params, float* x, Index batch,
-                                 Index seq) const {
+                                 Index seq, Index first) const {
   const Index c = config.channels;
   const float* rows = config.scheme == PositionScheme::kLearned      ? params.data() + wpe_
                       : config.scheme == PositionScheme::kSinusoidal ? input_rows_.data()
@@ -139,7 +140,7 @@ void PositionHooks::add_to_input(const GptConfig& config, const FloatBuffer& par
   for (Index b = 0; b < batch; ++b)
     for (Index t = 0; t < seq; ++t) {
       float* row = x + (b * seq + t) * c;
-      const float* p = rows + t * c;
+      const float* p = rows + (first + t) * c;
       for (Index j = 0; j < c; ++j) row[j] += p[j];
     }
 }
@@ -157,22 +158,24 @@ void PositionHooks::input_backward(const GptConfig& config, FloatBuffer& grads, 
     }
 }
 
-void PositionHooks::rotate_queries_keys(const GptConfig& config, float* qkv, Index batch, Index seq) const {
-  if (config.scheme == PositionScheme::kRope) rotate(config, qkv, batch, seq, false);
+void PositionHooks::rotate_queries_keys(const GptConfig& config, float* qkv, Index batch, Index seq,
+                                        Index first) const {
+  if (config.scheme == PositionScheme::kRope) rotate(config, qkv, batch, seq, first, false);
 }
 
 void PositionHooks::unrotate_gradients(const GptConfig& config, float* dqkv, Index batch, Index seq) const {
-  if (config.scheme == PositionScheme::kRope) rotate(config, dqkv, batch, seq, true);
+  if (config.scheme == PositionScheme::kRope) rotate(config, dqkv, batch, seq, 0, true);
 }
 
 // q and k heads lie side by side at the start of each [3C] row: 2H heads of D channels that
 // all rotate by the token's position. Halves pairing: (x[j], x[j + D/2]).
-void PositionHooks::rotate(const GptConfig& config, float* qkv, Index batch, Index seq, bool inverse) const {
+void PositionHooks::rotate(const GptConfig& config, float* qkv, Index batch, Index seq, Index first,
+                           bool inverse) const {
   const Index c = config.channels, d = config.head_dim(), half = d / 2;
   const Index tokens = batch * seq;
 #pragma omp parallel for schedule(static) if (tokens > 256)
   for (Index token = 0; token < tokens; ++token) {
-    const Index pos = token % seq;
+    const Index pos = first + token % seq;
     const float* cs = rope_cos_.data() + pos * half;
     const float* sn = rope_sin_.data() + pos * half;
     float* row = qkv + token * 3 * c;

@@ -27,16 +27,17 @@ class PositionHooks {
   void add_block_parameters(const GptConfig& config, ParameterLayout& layout, Index layer);
   void add_shared_parameters(const GptConfig& config, ParameterLayout& layout);
 
-  // Per forward pass over sequences of `seq` tokens: builds the tables that depend on the
-  // length (sinusoidal rows, RoPE cos/sin, distance biases).
-  void prepare(const GptConfig& config, const FloatBuffer& params, Index seq);
+  // Per forward pass: builds the tables for positions and distances below `positions`
+  // (sinusoidal rows, RoPE cos/sin, distance biases).
+  void prepare(const GptConfig& config, const FloatBuffer& params, Index positions);
 
-  // x is [batch · seq, C].
-  void add_to_input(const GptConfig& config, const FloatBuffer& params, float* x, Index batch, Index seq) const;
+  // x is [batch · seq, C]; token t of each sequence is at position first + t.
+  void add_to_input(const GptConfig& config, const FloatBuffer& params, float* x, Index batch, Index seq,
+                    Index first = 0) const;
   void input_backward(const GptConfig& config, FloatBuffer& grads, const float* dx, Index batch, Index seq) const;
 
-  // qkv is [batch · seq, 3C]; q and k rotate in place.
-  void rotate_queries_keys(const GptConfig& config, float* qkv, Index batch, Index seq) const;
+  // qkv is [batch · seq, 3C]; q and k rotate in place (token t at position first + t).
+  void rotate_queries_keys(const GptConfig& config, float* qkv, Index batch, Index seq, Index first = 0) const;
   void unrotate_gradients(const GptConfig& config, float* dqkv, Index batch, Index seq) const;
 
   // q, k, v pointers into qkv, plus the layer's score terms.
@@ -48,9 +49,9 @@ class PositionHooks {
   void scores_backward(const GptConfig& config, FloatBuffer& grads, Index layer);
 
  private:
-  void rotate(const GptConfig& config, float* qkv, Index batch, Index seq, bool inverse) const;
+  void rotate(const GptConfig& config, float* qkv, Index batch, Index seq, Index first, bool inverse) const;
 
-  Index seq_ = 0;
+  Index seq_ = 0;  // positions covered by the tables
   Index wpe_ = -1;                   // learned: [context_length, C]
   std::vector<Index> rel_keys_, rel_values_;  // Shaw: per layer
   Index t5_table_ = -1;              // T5: [num_buckets, heads]

@@ -69,6 +69,58 @@ TEST_P(GptGradientTest, EveryParameterMatchesFiniteDifferences) {
 INSTANTIATE_TEST_SUITE_P(Schemes, GptGradientTest, ::testing::ValuesIn(all_position_schemes()),
                          [](const auto& test_info) { return std::string(scheme_name(test_info.param)); });
 
+class GptCacheTest : public ::testing::TestWithParam<PositionScheme> {};
+
+TEST_P(GptCacheTest, PiecesThroughTheKvCacheGiveTheFullSequencesLogits) {
+  GptConfig c = small_config(GetParam());
+  c.context_length = 16;
+  Gpt model(c);
+  init_perturbed(model, 9);
+  const Index b = 2, t = 13;
+  const auto tokens = random_ids(std::size_t(b * t), 11, 21);
+  const Tensor full = model.logits({tokens, {}, b, t});
+
+  KvCache cache(c, b, 16);
+  std::vector<float> pieced(std::size_t(b * t * c.vocab_size));
+  Index done = 0;
+  for (Index piece : {5, 1, 7}) {
+    std::vector<std::int32_t> part;
+    for (Index s = 0; s < b; ++s)
+      part.insert(part.end(), tokens.begin() + s * t + done, tokens.begin() + s * t + done + piece);
+    const Tensor logits = model.logits_cached({part, {}, b, piece}, cache);
+    for (Index s = 0; s < b; ++s)
+      std::copy(logits.data() + s * piece * c.vocab_size, logits.data() + (s + 1) * piece * c.vocab_size,
+                pieced.begin() + (s * t + done) * c.vocab_size);
+    done += piece;
+    EXPECT_EQ(cache.length(), done);
+  }
+  EXPECT_TRUE(posemb::testing::all_close(pieced, {full.values().begin(), full.values().end()}, 1e-5, 1e-6));
+
+  // Full caches and mismatched batches are errors, not overruns.
+  const auto more = random_ids(std::size_t(b * 4), 11, 22);
+  EXPECT_THROW(model.logits_cached({more, {}, b, 4}, cache), Error);
+  KvCache other(c, 1, 16);
+  EXPECT_THROW(model.logits_cached({more, {}, b, 4}, other), Error);
+}
+
+INSTANTIATE_TEST_SUITE_P(Schemes, GptCacheTest, ::testing::ValuesIn(all_position_schemes()),
+                         [](const auto& test_info) { return std::string(scheme_name(test_info.param)); });
+
+TEST(Gpt, LearnedPositionsRefuseCachePositionsPastTheirTable) {
+  const GptConfig c = small_config(PositionScheme::kLearned);  // context 6
+  Gpt model(c);
+  model.initialize(1);
+  KvCache cache(c, 1, 10);
+  const auto tokens = random_ids(4, 11, 23);
+  (void)model.logits_cached({tokens, {}, 1, 4}, cache);
+  try {
+    (void)model.logits_cached({tokens, {}, 1, 4}, cache);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("positions up to 7 are past the 6 positions"), std::string::npos) << e.what();
+  }
+}
+
 TEST(Gpt, SameBitsWithOneOrTwoThreads) {
   auto run = [](int threads) {
     kernels::set_kernel_threads(threads);
@@ -123,6 +175,7 @@ TEST(Gpt, BadInputIsAnErrorNamingWhere) {
     FAIL();
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("learned positions cannot go past their table"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("positions up to 6 are past the 6 positions"), std::string::npos) << e.what();
   }
   EXPECT_THROW(model.loss({tokens, targets, 3, 6}), Error);  // 12 tokens are not 3 × 6
 }

@@ -24,6 +24,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <vector>
 
 #include "posemb/core/tensor.hpp"
 #include "posemb/model/config.hpp"
@@ -38,6 +39,28 @@ struct TokenBatch {
   std::span<const std::int32_t> targets;  // [B, T] or empty
   Index batch = 0;
   Index seq = 0;
+};
+
+class Gpt;
+
+// Keys and values of past tokens, per layer, for evaluating a sequence piece by piece
+// (Gpt::logits_cached): memory grows with the tokens seen, and each new token attends to
+// all of them. Keys are stored after RoPE's rotation, at their own positions.
+class KvCache {
+ public:
+  // Room for `capacity` positions of `batch` sequences of the model `config`.
+  KvCache(const GptConfig& config, Index batch, Index capacity);
+
+  Index batch() const { return batch_; }
+  Index capacity() const { return capacity_; }
+  Index length() const { return length_; }  // positions filled
+  void clear() { length_ = 0; }
+
+ private:
+  friend class Gpt;
+  Index batch_, capacity_, channels_;
+  Index length_ = 0;
+  std::vector<FloatBuffer> keys_, values_;  // per layer [batch, capacity, C]
 };
 
 class Gpt {
@@ -72,9 +95,23 @@ class Gpt {
   // Logits [B, T, V].
   Tensor logits(const TokenBatch& batch);
 
+  // Logits [B, T, V] of the next T tokens of each sequence, at positions cache.length() …
+  // cache.length() + T - 1, attending to everything in the cache; their keys and values are
+  // appended to it. The same numbers as logits() of the whole sequence, computed piece by
+  // piece (the KV-cache path of attention). Throws posemb::Error when the cache is full, was
+  // made for another batch size or model, or learned positions would run past their table.
+  Tensor logits_cached(const TokenBatch& batch, KvCache& cache);
+
  private:
   struct Workspace;
   float run(const TokenBatch& batch, bool want_gradients, float loss_scale, float* logits_out);
+  void check_batch(const TokenBatch& batch, Index first_position) const;
+  // Embeddings and blocks for tokens at positions first … (activations kept for backward
+  // when training); with a cache, keys/values are appended and attention reads the cache.
+  // Returns the final residual stream [B·T, C].
+  const float* forward_blocks(const TokenBatch& batch, Index first, KvCache* cache, bool keep_all);
+  // ln_f and the tied head over the final residual; losses and gradients when asked.
+  float head(const TokenBatch& batch, const float* x_final, bool want_gradients, float loss_scale, float* logits_out);
 
   GptConfig config_;
   ParameterLayout layout_;
