@@ -36,7 +36,16 @@ std::vector<nlohmann::json> log_lines(const std::filesystem::path& path) {
   return out;
 }
 
+// Checkpoints are safetensors files (posemb/io/safetensors.hpp, from the io work); without
+// it, train stops with an error at its first checkpoint.
+#if __has_include("posemb/io/safetensors.hpp")
+#define SKIP_WITHOUT_CHECKPOINTS()
+#else
+#define SKIP_WITHOUT_CHECKPOINTS() GTEST_SKIP() << "this build has no posemb/io/safetensors.hpp yet"
+#endif
+
 TEST(TrainCommand, WritesLogsAndACheckpoint) {
+  SKIP_WITHOUT_CHECKPOINTS();
   const auto dir = fresh_test_dir("posemb_cli_train");
   const auto r = run_cli(dir, train_args(dir, write_text(dir), dir / "run"));
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -57,6 +66,7 @@ TEST(TrainCommand, WritesLogsAndACheckpoint) {
 }
 
 TEST(TrainCommand, AResumedRunContinuesBitForBit) {
+  SKIP_WITHOUT_CHECKPOINTS();
   const auto dir = fresh_test_dir("posemb_cli_train");
   const auto text = write_text(dir);
   ASSERT_EQ(run_cli(dir, train_args(dir, text, dir / "whole")).exit_code, 0);

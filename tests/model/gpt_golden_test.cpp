@@ -117,8 +117,19 @@ TEST_P(GptGoldenTest, TrainingStepsMatchPyTorch) {
     clip_gradient_norm(model.gradients(), model.layout(), tr["clip_norm"].get<double>());
     optimizer.step(model.parameters(), model.gradients(), cosine_learning_rate(schedule, step));
   }
-  for (const auto& e : model.layout().entries())
-    EXPECT_TRUE(all_close(slice(model.parameters(), e), g.floats("trained." + e.name), 0.0, 2e-5)) << e.name;
+  const Index c = g.config.channels;
+  for (const auto& e : model.layout().entries()) {
+    auto ours = slice(model.parameters(), e), theirs = g.floats("trained." + e.name);
+    if (e.name.ends_with("attn.qkv.bias")) {
+      // The key bias adds q·b_k to every score of a query, which softmax ignores: its exact
+      // gradient is 0, and both implementations get float noise (~1e-10) that Adam scales
+      // by 1/eps into steps of a few 1e-5. Those entries get that much room.
+      const std::vector<float> k_ours(ours.begin() + c, ours.begin() + 2 * c), k_theirs(theirs.begin() + c, theirs.begin() + 2 * c);
+      EXPECT_TRUE(all_close(k_ours, k_theirs, 0.0, 2e-4)) << e.name << " (key part)";
+      std::copy(k_theirs.begin(), k_theirs.end(), ours.begin() + c);
+    }
+    EXPECT_TRUE(all_close(ours, theirs, 0.0, 2e-5)) << e.name;
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Schemes, GptGoldenTest, ::testing::ValuesIn(all_position_schemes()),
