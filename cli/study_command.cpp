@@ -206,9 +206,9 @@ void run_study(StudyArgs args) {
   j["heldout_tokens"] = text.validation.size();
   j["threads"] = kernels::kernel_threads();
   j["total_seconds"] = total_seconds;
-  j["model"] = nlohmann::json::parse(model::config_to_json(reference));
+  j["model"] = nlohmann::ordered_json::parse(model::config_to_json(reference));
   j["model"].erase("scheme");
-  j["training"] = nlohmann::json::parse(model::training_config_to_json(args.options.training));
+  j["training"] = nlohmann::ordered_json::parse(model::training_config_to_json(args.options.training));
   j["train_length"] = context;
   j["eval_lengths"] = nlohmann::json::array();
   for (Index m : multipliers) j["eval_lengths"].push_back(m * context);

@@ -71,8 +71,8 @@ void save_checkpoint(const std::filesystem::path& folder, const Trainer& trainer
   nlohmann::ordered_json j;
   j["step"] = step;
   j["weights"] = weights;
-  j["model"] = nlohmann::json::parse(config_to_json(model.config()));
-  j["training"] = nlohmann::json::parse(training_config_to_json(trainer.config()));
+  j["model"] = nlohmann::ordered_json::parse(config_to_json(model.config()));
+  j["training"] = nlohmann::ordered_json::parse(training_config_to_json(trainer.config()));
   j["run"] = {{"corpus", run.corpus}, {"tokenizer", run.tokenizer}};
   io::write_file_atomically(folder / kManifest, j.dump(2) + "\n");
 

@@ -48,13 +48,13 @@ void add(const float* a, const float* b, float* out, Index n) {
   }
 }
 
-// Rows of the output head computed at once: about 32 MiB of logits, at least 64 rows.
+// Rows of the output head computed at once: about 128 MiB of logits, at least 64 rows. Fewer,
+// larger chunks mean OpenBLAS packs the [V, C] embedding fewer times.
 Index head_chunk_rows(Index rows, Index vocab) {
-  const Index chunk = std::max<Index>(64, ((Index{1} << 23) / vocab) / 64 * 64);
+  const Index chunk = std::max<Index>(64, ((Index{1} << 25) / vocab) / 64 * 64);
   return std::min(rows, chunk);
 }
 
-constexpr Index kHeadRowPiece = 128;     // rows of logits per task
 constexpr Index kHeadVocabPiece = 4096;  // vocabulary entries per task
 
 }  // namespace
@@ -277,15 +277,13 @@ float Gpt::head(const TokenBatch& in, const float* x_final, bool want_gradients,
     const Index rows = std::min(chunk, n - r0);
     float* logits = logits_out != nullptr ? logits_out + r0 * v : w.logits.data();
     const float* xr = w.lnf.data() + r0 * c;
-    const Index row_pieces = (rows + kHeadRowPiece - 1) / kHeadRowPiece;
+    // Split by vocabulary only: OpenBLAS packs its slice of the embedding once per chunk.
     const Index vocab_pieces = (v + kHeadVocabPiece - 1) / kHeadVocabPiece;
-#pragma omp parallel for schedule(static) if (row_pieces * vocab_pieces > 1)
-    for (Index piece = 0; piece < row_pieces * vocab_pieces; ++piece) {
-      const Index pr = piece / vocab_pieces, pv = piece % vocab_pieces;
-      const Index i0 = pr * kHeadRowPiece, i1 = std::min(rows, i0 + kHeadRowPiece);
+#pragma omp parallel for schedule(static) if (vocab_pieces > 1)
+    for (Index pv = 0; pv < vocab_pieces; ++pv) {
       const Index v0 = pv * kHeadVocabPiece, v1 = std::min(v, v0 + kHeadVocabPiece);
-      k::gemm(k::Transpose::kNo, k::Transpose::kYes, {i1 - i0, v1 - v0, c}, 1.0f, xr + i0 * c, c, wte + v0 * c, c,
-              0.0f, logits + i0 * v + v0, v);
+      k::gemm(k::Transpose::kNo, k::Transpose::kYes, {rows, v1 - v0, c}, 1.0f, xr, c, wte + v0 * c, c, 0.0f,
+              logits + v0, v);
     }
     if (!with_targets) continue;
     const std::int32_t* targets = in.targets.data() + r0;
@@ -295,15 +293,16 @@ float Gpt::head(const TokenBatch& in, const float* x_final, bool want_gradients,
       continue;
     }
     k::softmax_cross_entropy_backward_in_place(logits, targets, losses, rows, v, loss_scale / float(n));
-    // dln_f[rows] = dlogits · wte, split by rows; dwte += dlogitsᵀ · ln_f[rows], split by vocabulary.
-#pragma omp parallel for schedule(dynamic, 1) if (row_pieces + vocab_pieces > 1)
-    for (Index piece = 0; piece < row_pieces + vocab_pieces; ++piece) {
-      if (piece < row_pieces) {
-        const Index i0 = piece * kHeadRowPiece, i1 = std::min(rows, i0 + kHeadRowPiece);
-        k::gemm(k::Transpose::kNo, k::Transpose::kNo, {i1 - i0, c, v}, 1.0f, logits + i0 * v, v, wte, c, 0.0f,
-                w.dln.data() + (r0 + i0) * c, c);
+    // Task 0: dln_f[rows] = dlogits · wte (one call, so the embedding is packed once);
+    // the others: dwte[piece] += dlogits[:, piece]ᵀ · ln_f[rows], split by vocabulary. The two
+    // halves have the same FLOPs, so two threads stay balanced.
+#pragma omp parallel for schedule(dynamic, 1)
+    for (Index piece = 0; piece < 1 + vocab_pieces; ++piece) {
+      if (piece == 0) {
+        k::gemm(k::Transpose::kNo, k::Transpose::kNo, {rows, c, v}, 1.0f, logits, v, wte, c, 0.0f,
+                w.dln.data() + r0 * c, c);
       } else {
-        const Index v0 = (piece - row_pieces) * kHeadVocabPiece, v1 = std::min(v, v0 + kHeadVocabPiece);
+        const Index v0 = (piece - 1) * kHeadVocabPiece, v1 = std::min(v, v0 + kHeadVocabPiece);
         k::gemm(k::Transpose::kYes, k::Transpose::kNo, {v1 - v0, c, rows}, 1.0f, logits + v0, v, xr, c, 1.0f,
                 G + w.wte + v0 * c, c);
       }

@@ -28,6 +28,8 @@ void validate(const TrainingConfig& c) {
 }
 
 std::string training_config_to_json(const TrainingConfig& c) {
+  // float fields as their shortest decimal (0.9, not 0.8999999761581421)
+  auto shortest = [](float f) { return std::stod(fmt::format("{}", f)); };
   nlohmann::ordered_json j;
   j["batch"] = c.batch;
   j["steps"] = c.steps;
@@ -36,10 +38,10 @@ std::string training_config_to_json(const TrainingConfig& c) {
   j["min_lr"] = c.min_lr;
   j["warmup_steps"] = c.warmup_steps;
   j["clip_norm"] = c.clip_norm;
-  j["beta1"] = c.adamw.beta1;
-  j["beta2"] = c.adamw.beta2;
-  j["eps"] = c.adamw.eps;
-  j["weight_decay"] = c.adamw.weight_decay;
+  j["beta1"] = shortest(c.adamw.beta1);
+  j["beta2"] = shortest(c.adamw.beta2);
+  j["eps"] = shortest(c.adamw.eps);
+  j["weight_decay"] = shortest(c.adamw.weight_decay);
   return j.dump(2);
 }
 
