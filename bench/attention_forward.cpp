@@ -43,13 +43,15 @@ void BM_AttentionForward(benchmark::State& state) {
   k::set_kernel_threads(threads_from_env());
   const auto scheme = static_cast<Scheme>(state.range(0));
   const Index row = kHeads * kDim;
-  const auto q = random_values(std::size_t(kT * row), 1), kk = random_values(q.size(), 2), v = random_values(q.size(), 3);
+  const auto q = random_values(std::size_t(kT * row), 1), kk = random_values(q.size(), 2),
+             v = random_values(q.size(), 3);
   std::vector<float> bias, rel_k, rel_v;
   k::AttentionInputs in{q.data(), kk.data(), v.data(), {}, {}};
   if (scheme == kBias) {
     bias.resize(std::size_t(kHeads * kT));
     for (Index h = 0; h < kHeads; ++h)
-      for (Index d = 0; d < kT; ++d) bias[std::size_t(h * kT + d)] = -std::exp2(-8.0f * float(h + 1) / kHeads) * float(d);
+      for (Index d = 0; d < kT; ++d)
+        bias[std::size_t(h * kT + d)] = -std::exp2(-8.0f * float(h + 1) / kHeads) * float(d);
     in.bias = {bias.data(), kT};
   } else if (scheme == kShaw) {
     rel_k = random_values(std::size_t(33 * kDim), 4);
@@ -67,8 +69,13 @@ void BM_AttentionForward(benchmark::State& state) {
   state.counters["GFLOP/s"] = benchmark::Counter(useful_flops() * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
   state.counters["threads"] = k::kernel_threads();
 }
-BENCHMARK(BM_AttentionForward)->Arg(kNone)->Arg(kBias)->Arg(kShaw)->ArgNames({"scheme(0=none,1=bias,2=shaw)"})
-    ->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_AttentionForward)
+    ->Arg(kNone)
+    ->Arg(kBias)
+    ->Arg(kShaw)
+    ->ArgNames({"scheme(0=none,1=bias,2=shaw)"})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 // The peer: an sgemm with the same FLOP count, [T, 4096] = [T, kDim] · [kDim, 4096] repeated.
 void BM_SgemmSameFlops(benchmark::State& state) {
@@ -84,7 +91,8 @@ void BM_SgemmSameFlops(benchmark::State& state) {
       k::gemm(k::Transpose::kNo, k::Transpose::kNo, {m, n, kdim}, 1.0f, a.data(), kdim, b.data(), n, 0.0f, c.data(), n);
     benchmark::DoNotOptimize(c.data());
   }
-  state.counters["GFLOP/s"] = benchmark::Counter(calls * flops_per_call * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["GFLOP/s"] =
+      benchmark::Counter(calls * flops_per_call * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
 }
 BENCHMARK(BM_SgemmSameFlops)->Unit(benchmark::kMillisecond)->UseRealTime();
 

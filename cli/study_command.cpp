@@ -87,7 +87,8 @@ struct SchemeResult {
   std::vector<Cell> cells;
 };
 
-std::string markdown_table(const std::vector<SchemeResult>& results, const std::vector<Index>& multipliers, Index context) {
+std::string markdown_table(const std::vector<SchemeResult>& results, const std::vector<Index>& multipliers,
+                           Index context) {
   std::string md = "| scheme |";
   std::string rule = "|---|";
   for (Index m : multipliers) {
@@ -120,7 +121,8 @@ std::string markdown_table(const std::vector<SchemeResult>& results, const std::
 void run_study(StudyArgs args) {
   kernels::set_kernel_threads(args.options.thread_count());
   const auto tokenizer = data::TextTokenizer::from_name(args.options.tokenizer);
-  const auto cache = args.options.cache_dir.empty() ? data::default_cache_folder() : std::filesystem::path(args.options.cache_dir);
+  const auto cache =
+      args.options.cache_dir.empty() ? data::default_cache_folder() : std::filesystem::path(args.options.cache_dir);
   const data::TrainingText text =
       data::load_training_text(args.options.corpus, tokenizer, cache, args.options.validation_fraction);
 
@@ -174,9 +176,10 @@ void run_study(StudyArgs args) {
       Cell c;
       c.length = m * context;
       if (c.length > model::max_sequence_length(config)) {
-        c.reason = fmt::format("learned positions have a table of {} rows (the training length L): a longer "
-                               "sequence needs positions past its end, which the model never learned",
-                               context);
+        c.reason = fmt::format(
+            "learned positions have a table of {} rows (the training length L): a longer "
+            "sequence needs positions past its end, which the model never learned",
+            context);
       } else {
         const Index windows = std::max<Index>(1, eval_tokens / c.length);
         const Index batch = std::max<Index>(1, o.training.batch * context / c.length);
@@ -185,9 +188,9 @@ void run_study(StudyArgs args) {
       }
       r.cells.push_back(std::move(c));
     }
-    std::string line = fmt::format("{:>10}: trained {} steps in {} ({:.0f} tok/s), final loss {:.4f}; perplexity",
-                                   o.scheme, o.training.steps, format_duration(r.train_seconds), r.tokens_per_second,
-                                   r.final_train_loss);
+    std::string line =
+        fmt::format("{:>10}: trained {} steps in {} ({:.0f} tok/s), final loss {:.4f}; perplexity", o.scheme,
+                    o.training.steps, format_duration(r.train_seconds), r.tokens_per_second, r.final_train_loss);
     for (const auto& c : r.cells)
       line += c.evaluated ? fmt::format(" {}:{:.3f}", c.length, c.eval.perplexity) : fmt::format(" {}:n/a", c.length);
     fmt::print(stderr, "{}\n", line);
@@ -213,7 +216,8 @@ void run_study(StudyArgs args) {
   j["eval_lengths"] = nlohmann::json::array();
   for (Index m : multipliers) j["eval_lengths"].push_back(m * context);
   j["eval_tokens_per_length"] = eval_tokens;
-  j["metric"] = fmt::format("held-out perplexity per {} token (exp of the mean cross-entropy in nats)", tokenizer.name() == "bytes" ? "byte" : "token");
+  j["metric"] = fmt::format("held-out perplexity per {} token (exp of the mean cross-entropy in nats)",
+                            tokenizer.name() == "bytes" ? "byte" : "token");
   j["schemes"] = nlohmann::json::array();
   std::string csv = "scheme,eval_length,length_multiple,status,perplexity,mean_loss,eval_tokens,reason\n";
   for (const auto& r : results) {
@@ -239,9 +243,10 @@ void run_study(StudyArgs args) {
         cell["reason"] = c.reason;
       }
       s["results"].push_back(cell);
-      csv += fmt::format("{},{},{},{},{},{},{},\"{}\"\n", model::scheme_name(r.scheme), c.length, c.length / context,
-                         c.evaluated ? "ok" : "cannot evaluate", c.evaluated ? fmt::format("{}", c.eval.perplexity) : "",
-                         c.evaluated ? fmt::format("{}", c.eval.mean_loss) : "", c.evaluated ? c.eval.tokens : 0, c.reason);
+      csv += fmt::format(
+          "{},{},{},{},{},{},{},\"{}\"\n", model::scheme_name(r.scheme), c.length, c.length / context,
+          c.evaluated ? "ok" : "cannot evaluate", c.evaluated ? fmt::format("{}", c.eval.perplexity) : "",
+          c.evaluated ? fmt::format("{}", c.eval.mean_loss) : "", c.evaluated ? c.eval.tokens : 0, c.reason);
     }
     j["schemes"].push_back(s);
   }
@@ -258,7 +263,8 @@ void run_study(StudyArgs args) {
   io::write_file_atomically(out / "study.csv", csv);
   io::write_file_atomically(out / "study.md", md);
   fmt::print("{}", md);
-  fmt::print("\nwrote {}, {}, {}\n", (out / "study.md").string(), (out / "study.json").string(), (out / "study.csv").string());
+  fmt::print("\nwrote {}, {}, {}\n", (out / "study.md").string(), (out / "study.json").string(),
+             (out / "study.csv").string());
 }
 
 }  // namespace
@@ -270,7 +276,8 @@ void add_study_command(CLI::App& app) {
   cmd->add_flag("--quick", args->quick, "tiny model, few steps: about a minute (checks the pipeline)");
   cmd->add_option("--schemes", args->schemes, "comma-separated schemes")->capture_default_str();
   cmd->add_option("--lengths", args->multipliers, "evaluation lengths as multiples of L")->capture_default_str();
-  cmd->add_option("--eval-tokens", args->eval_tokens, "held-out tokens per evaluation length (default 65536; quick 8192)");
+  cmd->add_option("--eval-tokens", args->eval_tokens,
+                  "held-out tokens per evaluation length (default 65536; quick 8192)");
   cmd->add_option("--out", args->out, "folder for study.md, study.json, study.csv")->capture_default_str();
   cmd->add_option("--progress", args->progress, "progress line: auto (on a terminal), always, never")
       ->capture_default_str();

@@ -73,8 +73,10 @@ void run_train(const TrainArgs& args) {
   }
 
   const auto tokenizer = data::TextTokenizer::from_name(options.tokenizer);
-  const auto cache = options.cache_dir.empty() ? data::default_cache_folder() : std::filesystem::path(options.cache_dir);
-  const data::TrainingText text = data::load_training_text(options.corpus, tokenizer, cache, options.validation_fraction);
+  const auto cache =
+      options.cache_dir.empty() ? data::default_cache_folder() : std::filesystem::path(options.cache_dir);
+  const data::TrainingText text =
+      data::load_training_text(options.corpus, tokenizer, cache, options.validation_fraction);
   const model::GptConfig model_config = manifest ? manifest->model : options.model_config(tokenizer.vocab_size());
   const model::TrainingConfig training = manifest ? manifest->training : options.training;
   if (model_config.vocab_size != tokenizer.vocab_size())
@@ -104,7 +106,8 @@ void run_train(const TrainArgs& args) {
     csv << "step,loss,learning_rate,grad_norm,tokens_per_second,elapsed_seconds,val_loss,val_perplexity\n";
 
   auto evaluate = [&] {
-    return model::evaluate(trainer.model(), text.validation, model_config.context_length, args.eval_windows, training.batch);
+    return model::evaluate(trainer.model(), text.validation, model_config.context_length, args.eval_windows,
+                           training.batch);
   };
   ProgressLine progress("", progress_enabled(args.progress));
   double elapsed = 0, smoothed_rate = 0;
@@ -117,12 +120,9 @@ void run_train(const TrainArgs& args) {
     elapsed += last.seconds;
     const double rate = double(last.tokens) / last.seconds;
     smoothed_rate = smoothed_rate == 0 ? rate : 0.9 * smoothed_rate + 0.1 * rate;
-    nlohmann::ordered_json line{{"step", last.step},
-                                {"loss", last.loss},
-                                {"learning_rate", last.learning_rate},
-                                {"grad_norm", last.grad_norm},
-                                {"tokens_per_second", rate},
-                                {"elapsed_seconds", elapsed}};
+    nlohmann::ordered_json line{
+        {"step", last.step},           {"loss", last.loss},         {"learning_rate", last.learning_rate},
+        {"grad_norm", last.grad_norm}, {"tokens_per_second", rate}, {"elapsed_seconds", elapsed}};
     std::string val_loss, val_ppl;
     const bool eval_now = (args.eval_every > 0 && last.step % args.eval_every == 0) || last.step == training.steps;
     if (eval_now) {
@@ -170,7 +170,8 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--checkpoint-every", args->checkpoint_every, "checkpoint every N steps (0: at the end only)")
       ->capture_default_str();
   cmd->add_flag("--resume", args->resume, "continue the run in --out from its checkpoint (bit for bit)");
-  cmd->add_option("--stop-after", args->stop_after, "stop after N steps of this session, with a checkpoint (0: run to the end)")
+  cmd->add_option("--stop-after", args->stop_after,
+                  "stop after N steps of this session, with a checkpoint (0: run to the end)")
       ->capture_default_str();
   cmd->add_option("--progress", args->progress, "progress line: auto (on a terminal), always, never")
       ->capture_default_str();

@@ -13,12 +13,14 @@
 namespace posemb::cli {
 
 void TrainingOptions::add_to(CLI::App& cmd, bool with_scheme) {
-  cmd.add_option("--corpus", corpus, "'brown' (the Brown corpus, installed by scripts/fetch-corpus.sh) or a UTF-8 text file")
+  cmd.add_option("--corpus", corpus,
+                 "'brown' (the Brown corpus, installed by scripts/fetch-corpus.sh) or a UTF-8 text file")
       ->capture_default_str();
   cmd.add_option("--tokenizer", tokenizer,
                  "bytes (vocabulary 256), gpt2 / r50k_base / p50k_base / cl100k_base / o200k_base, or a .tiktoken file")
       ->capture_default_str();
-  cmd.add_option("--cache-dir", cache_dir, "where token caches go (default: $XDG_CACHE_HOME/posemb or ~/.cache/posemb)");
+  cmd.add_option("--cache-dir", cache_dir,
+                 "where token caches go (default: $XDG_CACHE_HOME/posemb or ~/.cache/posemb)");
   if (with_scheme)
     cmd.add_option("--scheme", scheme, "positional scheme: none, learned, sinusoidal, rope, alibi, t5, shaw")
         ->capture_default_str();
@@ -30,13 +32,15 @@ void TrainingOptions::add_to(CLI::App& cmd, bool with_scheme) {
   cmd.add_option("--rope-theta", model.rope_theta, "RoPE base")->capture_default_str();
   cmd.add_option("--t5-buckets", model.t5_num_buckets, "T5 relative-position buckets")->capture_default_str();
   cmd.add_option("--t5-max-distance", model.t5_max_distance, "T5 distance of the last bucket")->capture_default_str();
-  cmd.add_option("--shaw-clip", model.shaw_max_relative_position, "Shaw et al. clipping distance k")->capture_default_str();
+  cmd.add_option("--shaw-clip", model.shaw_max_relative_position, "Shaw et al. clipping distance k")
+      ->capture_default_str();
   cmd.add_option("--batch", training.batch, "sequences per step")->capture_default_str();
   cmd.add_option("--steps", training.steps, "optimizer steps")->capture_default_str();
   cmd.add_option("--lr", training.max_lr, "peak learning rate")->capture_default_str();
   cmd.add_option("--min-lr", training.min_lr, "learning rate at the end of the cosine decay")->capture_default_str();
   cmd.add_option("--warmup", training.warmup_steps, "linear warmup steps")->capture_default_str();
-  cmd.add_option("--weight-decay", training.adamw.weight_decay, "AdamW weight decay (matrices only)")->capture_default_str();
+  cmd.add_option("--weight-decay", training.adamw.weight_decay, "AdamW weight decay (matrices only)")
+      ->capture_default_str();
   cmd.add_option("--clip", training.clip_norm, "gradient-norm clipping (0: none)")->capture_default_str();
   cmd.add_option("--seed", training.seed, "seed of the initial weights and of the batches")->capture_default_str();
   cmd.add_option("--threads", threads, "threads (0: every core; results are the same for any count)")

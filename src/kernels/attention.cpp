@@ -32,7 +32,7 @@ struct HeadView {
   const float* v;
   const float* bias;  // [distances] of this head, or null
   Index bias_distances;
-  const float* rel_keys;    // [2 clip + 1, head_dim] or null
+  const float* rel_keys;  // [2 clip + 1, head_dim] or null
   const float* rel_values;
   Index clip;
 };
@@ -100,12 +100,13 @@ HWY_INLINE void TileColumns(const float* a, Index a_row, Index a_col, const floa
                             Index m, Index k, bool accumulate) {
   constexpr int kRows = 6;
   Index i = 0;
-  for (; i + kRows <= m; i += kRows) TileBlock<kRows, NV>(a + i * a_row, a_row, a_col, b, ldb, c + i * ldc, ldc, k, accumulate);
+  for (; i + kRows <= m; i += kRows)
+    TileBlock<kRows, NV>(a + i * a_row, a_row, a_col, b, ldb, c + i * ldc, ldc, k, accumulate);
   for (; i < m; ++i) TileBlock<1, NV>(a + i * a_row, a_row, a_col, b, ldb, c + i * ldc, ldc, k, accumulate);
 }
 
-void TileGemm(const float* a, Index a_row, Index a_col, const float* b, Index ldb, float* c, Index ldc, Index m, Index n,
-              Index k, bool accumulate) {
+void TileGemm(const float* a, Index a_row, Index a_col, const float* b, Index ldb, float* c, Index ldc, Index m,
+              Index n, Index k, bool accumulate) {
   const auto lanes = static_cast<Index>(hn::Lanes(D()));
   Index j = 0;
   for (; j + 2 * lanes <= n; j += 2 * lanes) TileColumns<2>(a, a_row, a_col, b + j, ldb, c + j, ldc, m, k, accumulate);
@@ -275,7 +276,7 @@ Index tiles_size(Index rows, Index dim) { return (rows + kKeyTile - 1) / kKeyTil
 struct RowTerms {
   const float* bias_rev = nullptr;  // reversed bias: entry x is bias[n - 1 - x]
   Index bias_n = 0;
-  const float* rel_q = nullptr;     // scale · q · K_rel[clip - dist], dist = 0..clip (Shaw)
+  const float* rel_q = nullptr;  // scale · q · K_rel[clip - dist], dist = 0..clip (Shaw)
   Index clip = -1;
 };
 
@@ -289,7 +290,8 @@ inline void ScoreRow(float* row, Index valid, Index q_pos, Index k0, float scale
   }
   const Index far_end = std::clamp(q_pos - k0 - t.clip + 1, Index{0}, valid);
   ScaleAdd(row, far_end, scale, add, t.rel_q[t.clip]);
-  for (Index j = far_end; j < valid; ++j) row[j] = row[j] * scale + (add != nullptr ? add[j] : 0.0f) + t.rel_q[q_pos - k0 - j];
+  for (Index j = far_end; j < valid; ++j)
+    row[j] = row[j] * scale + (add != nullptr ? add[j] : 0.0f) + t.rel_q[q_pos - k0 - j];
 }
 
 void ForwardHead(const AttentionShape& s, const HeadView& hv, float* out, float* lse) {
@@ -330,7 +332,8 @@ void ForwardHead(const AttentionShape& s, const HeadView& hv, float* out, float*
     std::fill(w.rel_p.begin(), w.rel_p.begin() + rows * rel_count, 0.0f);
     for (Index i = 0; i < rows && rel_count > 0; ++i)
       for (Index dist = 0; dist < rel_count; ++dist)
-        w.rel_q[std::size_t(i * rel_count + dist)] = s.scale * Dot(q_block + i * dim, hv.rel_keys + (hv.clip - dist) * dim, dim);
+        w.rel_q[std::size_t(i * rel_count + dist)] =
+            s.scale * Dot(q_block + i * dim, hv.rel_keys + (hv.clip - dist) * dim, dim);
 
     for (Index k0 = 0; k0 < key_end; k0 += kKeyTile) {
       const Index cols = std::min(kKeyTile, key_end - k0);
@@ -439,8 +442,10 @@ void BackwardHead(const AttentionShape& s, const HeadView& hv, const float* out,
       // D_i = dout_i · out_i = Σ_j p_ij dp_ij (FlashAttention-2's shortcut for the softmax backward).
       w.di[std::size_t(i)] = Dot(dout_block + i * dim, out + (q0 + i) * s.out_stride, dim);
       for (Index dist = 0; dist < rel_count; ++dist) {
-        w.rel_q[std::size_t(i * rel_count + dist)] = s.scale * Dot(q_block + i * dim, hv.rel_keys + (hv.clip - dist) * dim, dim);
-        w.rel_extra[std::size_t(i * rel_count + dist)] = Dot(dout_block + i * dim, hv.rel_values + (hv.clip - dist) * dim, dim);
+        w.rel_q[std::size_t(i * rel_count + dist)] =
+            s.scale * Dot(q_block + i * dim, hv.rel_keys + (hv.clip - dist) * dim, dim);
+        w.rel_extra[std::size_t(i * rel_count + dist)] =
+            Dot(dout_block + i * dim, hv.rel_values + (hv.clip - dist) * dim, dim);
       }
     }
 
@@ -535,8 +540,8 @@ void validate_attention(const AttentionShape& s, const AttentionInputs& in) {
     fail(fmt::format("k_len ({}) must be ≥ q_offset ({}) + q_len ({}), all ≥ 0", s.k_len, s.q_offset, s.q_len));
   const Index row = s.heads * s.head_dim;
   if (s.q_stride < row || s.k_stride < row || s.v_stride < row || s.out_stride < row)
-    fail(fmt::format("token strides (q {}, k {}, v {}, out {}) must be ≥ heads × head_dim = {}", s.q_stride,
-                     s.k_stride, s.v_stride, s.out_stride, row));
+    fail(fmt::format("token strides (q {}, k {}, v {}, out {}) must be ≥ heads × head_dim = {}", s.q_stride, s.k_stride,
+                     s.v_stride, s.out_stride, row));
   if (!(s.scale > 0.0f) || !std::isfinite(s.scale)) fail(fmt::format("scale ({}) must be finite and > 0", s.scale));
   if (in.q == nullptr || in.k == nullptr || in.v == nullptr) fail("q, k and v must be given");
   if (in.bias.values != nullptr && in.bias.distances < s.q_offset + s.q_len)
@@ -551,8 +556,8 @@ void attention_forward(const AttentionShape& s, const AttentionInputs& in, float
 #pragma omp parallel for schedule(dynamic, 1) if (tasks > 1)
   for (Index task = 0; task < tasks; ++task) {
     const Index b = task / s.heads, h = task % s.heads;
-    HWY_DYNAMIC_DISPATCH(ForwardHead)(s, head_view(s, in, b, h), out + b * s.q_len * s.out_stride + h * s.head_dim,
-                                      lse + task * s.q_len);
+    HWY_DYNAMIC_DISPATCH(ForwardHead)
+    (s, head_view(s, in, b, h), out + b * s.q_len * s.out_stride + h * s.head_dim, lse + task * s.q_len);
   }
 }
 
@@ -573,15 +578,16 @@ void attention_backward(const AttentionShape& s, const AttentionInputs& in, cons
     const Index q_at = b * s.q_len * s.q_stride + h * s.head_dim;
     const Index o_at = b * s.q_len * s.out_stride + h * s.head_dim;
     float* rel = rel_partial.data() + task * 2 * rel_size;
-    HWY_DYNAMIC_DISPATCH(BackwardHead)(s, head_view(s, in, b, h), out + o_at, lse + task * s.q_len, dout + o_at,
-                                       g.dq + q_at, g.dk + b * s.k_len * s.k_stride + h * s.head_dim,
-                                       g.dv + b * s.k_len * s.v_stride + h * s.head_dim,
-                                       has_bias ? bias_partial.data() + task * bias_size : nullptr,
-                                       has_rel ? rel : nullptr, has_rel ? rel + rel_size : nullptr);
+    HWY_DYNAMIC_DISPATCH(BackwardHead)
+    (s, head_view(s, in, b, h), out + o_at, lse + task * s.q_len, dout + o_at, g.dq + q_at,
+     g.dk + b * s.k_len * s.k_stride + h * s.head_dim, g.dv + b * s.k_len * s.v_stride + h * s.head_dim,
+     has_bias ? bias_partial.data() + task * bias_size : nullptr, has_rel ? rel : nullptr,
+     has_rel ? rel + rel_size : nullptr);
   }
   for (Index task = 0; task < tasks; ++task) {
     const Index h = task % s.heads;
-    for (Index i = 0; i < bias_size; ++i) g.dbias[h * bias_size + i] += bias_partial[static_cast<std::size_t>(task * bias_size + i)];
+    for (Index i = 0; i < bias_size; ++i)
+      g.dbias[h * bias_size + i] += bias_partial[static_cast<std::size_t>(task * bias_size + i)];
     const float* rel = rel_partial.data() + task * 2 * rel_size;
     for (Index i = 0; i < rel_size; ++i) {
       if (g.drelative_keys != nullptr) g.drelative_keys[i] += rel[i];
@@ -632,7 +638,8 @@ void reference_output(const AttentionShape& s, const HeadView& hv, const std::ve
   for (Index j = 0; j <= q_pos; ++j) {
     const double p = probs[static_cast<std::size_t>(i * s.k_len + j)];
     const float* vj = hv.v + j * s.v_stride;
-    const float* vr = hv.rel_values != nullptr ? hv.rel_values + (hv.clip - std::min(q_pos - j, hv.clip)) * dim : nullptr;
+    const float* vr =
+        hv.rel_values != nullptr ? hv.rel_values + (hv.clip - std::min(q_pos - j, hv.clip)) * dim : nullptr;
     for (Index c = 0; c < dim; ++c) out[static_cast<std::size_t>(c)] += p * (vj[c] + (vr != nullptr ? vr[c] : 0.0f));
   }
 }

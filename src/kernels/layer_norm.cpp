@@ -17,8 +17,8 @@ namespace posemb::kernels::HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
 // Two passes per row (mean, then centred squares): as stable as Welford, and vectorises.
-void LayerNormForwardRows(const float* x, const float* weight, const float* bias, float* y, float* mean,
-                          float* rstd, Index rows, Index channels, float eps) {
+void LayerNormForwardRows(const float* x, const float* weight, const float* bias, float* y, float* mean, float* rstd,
+                          Index rows, Index channels, float eps) {
   const hn::ScalableTag<float> d;
   const auto lanes = static_cast<Index>(hn::Lanes(d));
   for (Index r = 0; r < rows; ++r) {
@@ -56,8 +56,8 @@ void LayerNormForwardRows(const float* x, const float* weight, const float* bias
 
 // dx += rstd (g - mean(g) - xhat mean(g xhat)), g = dy * weight;
 // dweight += dy * xhat, dbias += dy (into this piece's partial sums).
-void LayerNormBackwardRows(const float* dy, const float* x, const float* weight, const float* mean,
-                           const float* rstd, float* dx, float* dweight, float* dbias, Index rows, Index channels) {
+void LayerNormBackwardRows(const float* dy, const float* x, const float* weight, const float* mean, const float* rstd,
+                           float* dx, float* dweight, float* dbias, Index rows, Index channels) {
   const hn::ScalableTag<float> d;
   const auto lanes = static_cast<Index>(hn::Lanes(d));
   for (Index r = 0; r < rows; ++r) {
@@ -160,8 +160,8 @@ void layer_norm_forward(const float* x, const float* weight, const float* bias, 
 #pragma omp parallel for schedule(static) if (pieces > 1)
   for (Index p = 0; p < pieces; ++p) {
     const Index r0 = p * kRowsPerPiece, count = std::min(kRowsPerPiece, rows - r0);
-    HWY_DYNAMIC_DISPATCH(LayerNormForwardRows)(x + r0 * channels, weight, bias, y + r0 * channels, mean + r0,
-                                               rstd + r0, count, channels, eps);
+    HWY_DYNAMIC_DISPATCH(LayerNormForwardRows)
+    (x + r0 * channels, weight, bias, y + r0 * channels, mean + r0, rstd + r0, count, channels, eps);
   }
 }
 
@@ -175,8 +175,9 @@ void layer_norm_backward(const float* dy, const float* x, const float* weight, c
   for (Index p = 0; p < pieces; ++p) {
     const Index r0 = p * kRowsPerPiece, count = std::min(kRowsPerPiece, rows - r0);
     float* pw = partial.data() + p * 2 * channels;
-    HWY_DYNAMIC_DISPATCH(LayerNormBackwardRows)(dy + r0 * channels, x + r0 * channels, weight, mean + r0, rstd + r0,
-                                                dx + r0 * channels, pw, pw + channels, count, channels);
+    HWY_DYNAMIC_DISPATCH(LayerNormBackwardRows)
+    (dy + r0 * channels, x + r0 * channels, weight, mean + r0, rstd + r0, dx + r0 * channels, pw, pw + channels, count,
+     channels);
   }
   for (Index p = 0; p < pieces; ++p) {
     const float* pw = partial.data() + p * 2 * channels;

@@ -25,8 +25,8 @@ Index piece_count(Index size, Index per_piece) { return (size + per_piece - 1) /
 
 }  // namespace
 
-void gemm_reference(Transpose transpose_a, Transpose transpose_b, GemmShape shape, float alpha,
-                    const float* a, Index lda, const float* b, Index ldb, float beta, float* c, Index ldc) {
+void gemm_reference(Transpose transpose_a, Transpose transpose_b, GemmShape shape, float alpha, const float* a,
+                    Index lda, const float* b, Index ldb, float beta, float* c, Index ldc) {
   for (Index i = 0; i < shape.m; ++i) {
     for (Index j = 0; j < shape.n; ++j) {
       double sum = 0;
@@ -38,8 +38,8 @@ void gemm_reference(Transpose transpose_a, Transpose transpose_b, GemmShape shap
   }
 }
 
-void gemm(Transpose transpose_a, Transpose transpose_b, GemmShape shape, float alpha, const float* a,
-          Index lda, const float* b, Index ldb, float beta, float* c, Index ldc) {
+void gemm(Transpose transpose_a, Transpose transpose_b, GemmShape shape, float alpha, const float* a, Index lda,
+          const float* b, Index ldb, float beta, float* c, Index ldc) {
   if (shape.m == 0 || shape.n == 0) return;
   if (shape.k == 0) {  // BLAS would scale C by beta; keep "beta == 0 overwrites" exact.
     for (Index i = 0; i < shape.m; ++i)
@@ -60,16 +60,15 @@ void set_kernel_threads(int threads) {
 }
 int kernel_threads() { return omp_get_max_threads(); }
 
-void linear_forward_reference(const float* x, const float* weight, const float* bias, float* y, Index rows,
-                              Index in, Index out) {
+void linear_forward_reference(const float* x, const float* weight, const float* bias, float* y, Index rows, Index in,
+                              Index out) {
   gemm_reference(Transpose::kNo, Transpose::kYes, {rows, out, in}, 1.0f, x, in, weight, in, 0.0f, y, out);
   if (bias == nullptr) return;
   for (Index r = 0; r < rows; ++r)
     for (Index o = 0; o < out; ++o) y[r * out + o] += bias[o];
 }
 
-void linear_forward(const float* x, const float* weight, const float* bias, float* y, Index rows, Index in,
-                    Index out) {
+void linear_forward(const float* x, const float* weight, const float* bias, float* y, Index rows, Index in, Index out) {
   const Index pieces = piece_count(rows, kRowsPerPiece);
 #pragma omp parallel for schedule(static) if (pieces > 1)
   for (Index piece = 0; piece < pieces; ++piece) {
@@ -100,8 +99,8 @@ void linear_backward_reference(const float* dy, const float* x, const float* wei
   }
 }
 
-void linear_backward(const float* dy, const float* x, const float* weight, float* dx, float* dweight,
-                     float* dbias, Index rows, Index in, Index out, bool accumulate_dx) {
+void linear_backward(const float* dy, const float* x, const float* weight, float* dx, float* dweight, float* dbias,
+                     Index rows, Index in, Index out, bool accumulate_dx) {
   const Index row_pieces = dx != nullptr ? piece_count(rows, kRowsPerPiece) : 0;
   const Index feature_pieces = piece_count(out, kFeaturesPerPiece);
   const Index pieces = row_pieces + feature_pieces;
@@ -117,8 +116,8 @@ void linear_backward(const float* dy, const float* x, const float* weight, float
     // dweight[o0:o1, :] += dy[:, o0:o1]ᵀ · x ; dbias[o0:o1] += sums of those columns over rows, in order.
     const Index o0 = (piece - row_pieces) * kFeaturesPerPiece, o1 = std::min(out, o0 + kFeaturesPerPiece);
     if (dweight != nullptr)
-      gemm(Transpose::kYes, Transpose::kNo, {o1 - o0, in, rows}, 1.0f, dy + o0, out, x, in, 1.0f,
-           dweight + o0 * in, in);
+      gemm(Transpose::kYes, Transpose::kNo, {o1 - o0, in, rows}, 1.0f, dy + o0, out, x, in, 1.0f, dweight + o0 * in,
+           in);
     if (dbias != nullptr) {
       std::vector<float> sums(static_cast<std::size_t>(o1 - o0), 0.0f);
       for (Index r = 0; r < rows; ++r) {

@@ -115,8 +115,7 @@ void softmax_cross_entropy_backward_in_place_reference(float* logits, const std:
   }
 }
 
-void softmax_cross_entropy(const float* logits, const std::int32_t* targets, float* losses, Index rows,
-                           Index vocab) {
+void softmax_cross_entropy(const float* logits, const std::int32_t* targets, float* losses, Index rows, Index vocab) {
   const Index per_piece = rows_per_piece(vocab);
   const Index pieces = (rows + per_piece - 1) / per_piece;
 #pragma omp parallel for schedule(static) if (pieces > 1)
@@ -126,15 +125,14 @@ void softmax_cross_entropy(const float* logits, const std::int32_t* targets, flo
   }
 }
 
-void softmax_cross_entropy_backward_in_place(float* logits, const std::int32_t* targets, float* losses,
-                                             Index rows, Index vocab, float scale) {
+void softmax_cross_entropy_backward_in_place(float* logits, const std::int32_t* targets, float* losses, Index rows,
+                                             Index vocab, float scale) {
   const Index per_piece = rows_per_piece(vocab);
   const Index pieces = (rows + per_piece - 1) / per_piece;
 #pragma omp parallel for schedule(static) if (pieces > 1)
   for (Index p = 0; p < pieces; ++p) {
     const Index r0 = p * per_piece, count = std::min(per_piece, rows - r0);
-    HWY_DYNAMIC_DISPATCH(CrossEntropyBackwardRows)(logits + r0 * vocab, targets + r0, losses + r0, count, vocab,
-                                                   scale);
+    HWY_DYNAMIC_DISPATCH(CrossEntropyBackwardRows)(logits + r0 * vocab, targets + r0, losses + r0, count, vocab, scale);
   }
 }
 

@@ -17,7 +17,9 @@ namespace {
 
 constexpr const char* kManifest = "checkpoint.json";
 
-[[maybe_unused]] std::string weights_name(std::int64_t step) { return fmt::format("checkpoint-{:08}.safetensors", step); }
+[[maybe_unused]] std::string weights_name(std::int64_t step) {
+  return fmt::format("checkpoint-{:08}.safetensors", step);
+}
 
 }  // namespace
 
@@ -44,7 +46,8 @@ CheckpointManifest read_checkpoint_manifest(const std::filesystem::path& folder)
   } catch (const nlohmann::json::exception& e) {
     throw Error(fmt::format("{}: {}", where, e.what()));
   }
-  if (!j.contains("model") || !j.contains("training")) throw Error(fmt::format("{}: missing 'model' or 'training'", where));
+  if (!j.contains("model") || !j.contains("training"))
+    throw Error(fmt::format("{}: missing 'model' or 'training'", where));
   m.model = config_from_json(j["model"].dump(), where);
   m.training = training_config_from_json(j["training"].dump(), where);
   if (m.weights_file.find('/') != std::string::npos || m.weights_file.empty())

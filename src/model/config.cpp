@@ -63,7 +63,8 @@ void validate(const GptConfig& c) {
       require(c.rope_theta > 1.0, "rope_theta", fmt::format("must be > 1 (is {})", c.rope_theta));
       break;
     case PositionScheme::kSinusoidal:
-      require(c.channels % 2 == 0, "channels", fmt::format("must be even for sinusoidal positions (is {})", c.channels));
+      require(c.channels % 2 == 0, "channels",
+              fmt::format("must be even for sinusoidal positions (is {})", c.channels));
       require(c.sinusoidal_base > 1.0, "sinusoidal_base", fmt::format("must be > 1 (is {})", c.sinusoidal_base));
       break;
     case PositionScheme::kT5:

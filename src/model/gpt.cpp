@@ -6,13 +6,13 @@
 #include <cmath>
 #include <cstring>
 
-#include "position_hooks.hpp"
 #include "posemb/core/error.hpp"
 #include "posemb/kernels/attention.hpp"
 #include "posemb/kernels/gelu.hpp"
 #include "posemb/kernels/layer_norm.hpp"
 #include "posemb/kernels/matmul.hpp"
 #include "posemb/kernels/softmax_cross_entropy.hpp"
+#include "position_hooks.hpp"
 #include "weight_init.hpp"
 
 namespace posemb::model {
@@ -65,7 +65,7 @@ struct Gpt::Workspace {
   PositionHooks positions;
 
   Index batch = 0, seq = 0, rows = 0;
-  bool keep_all = true;  // false: eval only, one set of block activations reused by every block
+  bool keep_all = true;               // false: eval only, one set of block activations reused by every block
   std::vector<FloatBuffer> residual;  // [N, C] before block 0, after each block
   std::vector<BlockActivations> acts;
   FloatBuffer lnf, lnf_mean, lnf_rstd;
@@ -103,8 +103,12 @@ struct Gpt::Workspace {
     resize(losses, n);
   }
 
-  FloatBuffer& input_of(Index layer) { return residual[keep_all ? static_cast<std::size_t>(layer) : static_cast<std::size_t>(layer % 2)]; }
-  FloatBuffer& output_of(Index layer) { return residual[keep_all ? static_cast<std::size_t>(layer) + 1 : static_cast<std::size_t>((layer + 1) % 2)]; }
+  FloatBuffer& input_of(Index layer) {
+    return residual[keep_all ? static_cast<std::size_t>(layer) : static_cast<std::size_t>(layer % 2)];
+  }
+  FloatBuffer& output_of(Index layer) {
+    return residual[keep_all ? static_cast<std::size_t>(layer) + 1 : static_cast<std::size_t>((layer + 1) % 2)];
+  }
   BlockActivations& acts_of(Index layer) { return acts[keep_all ? static_cast<std::size_t>(layer) : 0]; }
 };
 
@@ -148,7 +152,8 @@ void Gpt::initialize(std::uint64_t seed) {
   const float residual_std = 0.02f / std::sqrt(2.0f * float(config_.layers));
   for (const auto& e : layout_.entries()) {
     float* p = params_.data() + e.offset;
-    const bool is_norm_weight = e.name.ends_with("ln1.weight") || e.name.ends_with("ln2.weight") || e.name == "ln_f.weight";
+    const bool is_norm_weight =
+        e.name.ends_with("ln1.weight") || e.name.ends_with("ln2.weight") || e.name == "ln_f.weight";
     if (is_norm_weight) {
       std::fill(p, p + e.size, 1.0f);
     } else if (e.shape.size() == 1) {
@@ -183,9 +188,10 @@ void Gpt::check_batch(const TokenBatch& in, Index first) const {
   const Index b = in.batch, t = in.seq, n = b * t, v = cfg.vocab_size;
   if (b < 1 || t < 1) throw Error(fmt::format("batch ({}) and sequence length ({}) must be ≥ 1", b, t));
   if (first + t > max_sequence_length(cfg))
-    throw Error(fmt::format("positions up to {} are past the {} positions of this model's learned position table: "
-                            "learned positions cannot go past their table",
-                            first + t - 1, cfg.context_length));
+    throw Error(
+        fmt::format("positions up to {} are past the {} positions of this model's learned position table: "
+                    "learned positions cannot go past their table",
+                    first + t - 1, cfg.context_length));
   if (static_cast<Index>(in.tokens.size()) != n)
     throw Error(fmt::format("the batch has {} tokens, expected batch × seq = {} × {} = {}", in.tokens.size(), b, t, n));
   if (!in.targets.empty() && static_cast<Index>(in.targets.size()) != n)
@@ -253,7 +259,8 @@ const float* Gpt::forward_blocks(const TokenBatch& in, Index first, KvCache* cac
     }
     k::linear_forward(a.attn.data(), P + o.proj_w, P + o.proj_b, out, n, c, c);  // out as scratch
     add(x, out, a.mid.data(), n * c);
-    k::layer_norm_forward(a.mid.data(), P + o.ln2_w, P + o.ln2_b, a.ln2.data(), a.ln2_mean.data(), a.ln2_rstd.data(), n, c);
+    k::layer_norm_forward(a.mid.data(), P + o.ln2_w, P + o.ln2_b, a.ln2.data(), a.ln2_mean.data(), a.ln2_rstd.data(), n,
+                          c);
     k::linear_forward(a.ln2.data(), P + o.fc_w, P + o.fc_b, a.fc.data(), n, c, 4 * c);
     k::gelu_forward(a.fc.data(), a.gelu.data(), n * 4 * c);
     k::linear_forward(a.gelu.data(), P + o.fc2_w, P + o.fc2_b, out, n, 4 * c, c);
@@ -315,15 +322,14 @@ float Gpt::head(const TokenBatch& in, const float* x_final, bool want_gradients,
 }
 
 Tensor Gpt::logits_cached(const TokenBatch& batch, KvCache& cache) {
-  if (cache.batch_ != batch.batch || cache.channels_ != config_.channels ||
-      Index(cache.keys_.size()) != config_.layers)
-    throw Error(fmt::format("the KV cache holds {} sequences of a model with {} layers and {} channels; this batch has "
-                            "{} sequences for a model with {} layers and {} channels",
-                            cache.batch_, cache.keys_.size(), cache.channels_, batch.batch, config_.layers,
-                            config_.channels));
+  if (cache.batch_ != batch.batch || cache.channels_ != config_.channels || Index(cache.keys_.size()) != config_.layers)
+    throw Error(
+        fmt::format("the KV cache holds {} sequences of a model with {} layers and {} channels; this batch has "
+                    "{} sequences for a model with {} layers and {} channels",
+                    cache.batch_, cache.keys_.size(), cache.channels_, batch.batch, config_.layers, config_.channels));
   if (cache.length_ + batch.seq > cache.capacity_)
-    throw Error(fmt::format("the KV cache holds {} of {} positions; {} more do not fit", cache.length_,
-                            cache.capacity_, batch.seq));
+    throw Error(fmt::format("the KV cache holds {} of {} positions; {} more do not fit", cache.length_, cache.capacity_,
+                            batch.seq));
   check_batch(batch, cache.length_);
   Tensor out({batch.batch, batch.seq, config_.vocab_size});
   const float* x = forward_blocks(batch, cache.length_, &cache, false);
@@ -380,7 +386,8 @@ float Gpt::run(const TokenBatch& in, bool want_gradients, float loss_scale, floa
                        c, c, /*accumulate_dx=*/false);
     zero(w.dqkv);
     const k::AttentionInputs attn_in = pos.attention_inputs(cfg, params_, l, a.qkv.data());
-    k::AttentionGradients attn_grads{w.dqkv.data(), w.dqkv.data() + c, w.dqkv.data() + 2 * c, nullptr, nullptr, nullptr};
+    k::AttentionGradients attn_grads{w.dqkv.data(), w.dqkv.data() + c, w.dqkv.data() + 2 * c,
+                                     nullptr,       nullptr,           nullptr};
     pos.attention_gradients(cfg, grads_, l, attn_grads);
     k::attention_backward(shape, attn_in, a.attn.data(), a.lse.data(), w.dattn.data(), attn_grads);
     pos.scores_backward(cfg, grads_, l);

@@ -66,12 +66,14 @@ void AdamW::step(FloatBuffer& params, const FloatBuffer& grads, double lr) {
   std::vector<Piece> pieces;
   constexpr Index kPiece = 65536;
   for (const auto& e : layout_->entries())
-    for (Index at = 0; at < e.size; at += kPiece) pieces.push_back({e.offset + at, std::min(kPiece, e.size - at), e.weight_decay});
+    for (Index at = 0; at < e.size; at += kPiece)
+      pieces.push_back({e.offset + at, std::min(kPiece, e.size - at), e.weight_decay});
   const auto count = static_cast<Index>(pieces.size());
 #pragma omp parallel for schedule(static) if (count > 1)
   for (Index i = 0; i < count; ++i) {
     const Piece& p = pieces[static_cast<std::size_t>(i)];
-    kernels::AdamWHyper hyper{float(lr), config_.beta1, config_.beta2, config_.eps, p.decay ? config_.weight_decay : 0.0f};
+    kernels::AdamWHyper hyper{float(lr), config_.beta1, config_.beta2, config_.eps,
+                              p.decay ? config_.weight_decay : 0.0f};
     kernels::adamw_update(params.data() + p.offset, grads.data() + p.offset, m_.data() + p.offset, v_.data() + p.offset,
                           p.size, hyper, steps_);
   }

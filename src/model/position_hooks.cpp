@@ -41,8 +41,8 @@ std::vector<float> alibi_slopes(Index heads) {
 Index t5_causal_bucket(Index distance, Index num_buckets, Index max_distance) {
   const Index max_exact = num_buckets / 2;
   if (distance < max_exact) return distance;
-  const float ratio = std::log(float(distance) / float(max_exact)) /
-                      float(std::log(double(max_distance) / double(max_exact)));
+  const float ratio =
+      std::log(float(distance) / float(max_exact)) / float(std::log(double(max_distance) / double(max_exact)));
   const Index large = max_exact + Index(ratio * float(num_buckets - max_exact));
   return std::min(large, num_buckets - 1);
 }
@@ -87,8 +87,10 @@ void PositionHooks::add_input_parameters(const GptConfig& config, ParameterLayou
 void PositionHooks::add_block_parameters(const GptConfig& config, ParameterLayout& layout, Index layer) {
   if (config.scheme != PositionScheme::kShaw) return;
   const Index rows = 2 * config.shaw_max_relative_position + 1;
-  rel_keys_.push_back(layout.entries()[layout.add(fmt::format("blocks.{}.attn.rel_keys", layer), {rows, config.head_dim()})].offset);
-  rel_values_.push_back(layout.entries()[layout.add(fmt::format("blocks.{}.attn.rel_values", layer), {rows, config.head_dim()})].offset);
+  rel_keys_.push_back(
+      layout.entries()[layout.add(fmt::format("blocks.{}.attn.rel_keys", layer), {rows, config.head_dim()})].offset);
+  rel_values_.push_back(
+      layout.entries()[layout.add(fmt::format("blocks.{}.attn.rel_values", layer), {rows, config.head_dim()})].offset);
 }
 
 void PositionHooks::add_shared_parameters(const GptConfig& config, ParameterLayout& layout) {
@@ -111,18 +113,21 @@ void PositionHooks::prepare(const GptConfig& config, const FloatBuffer& params, 
       const std::vector<float> slopes = alibi_slopes(heads);
       distance_bias_.resize(static_cast<std::size_t>(heads * seq));
       for (Index h = 0; h < heads; ++h)
-        for (Index d = 0; d < seq; ++d) distance_bias_[static_cast<std::size_t>(h * seq + d)] = -slopes[static_cast<std::size_t>(h)] * float(d);
+        for (Index d = 0; d < seq; ++d)
+          distance_bias_[static_cast<std::size_t>(h * seq + d)] = -slopes[static_cast<std::size_t>(h)] * float(d);
       break;
     }
     case PositionScheme::kT5: {
       t5_bucket_of_distance_.resize(static_cast<std::size_t>(seq));
       for (Index d = 0; d < seq; ++d)
-        t5_bucket_of_distance_[static_cast<std::size_t>(d)] = t5_causal_bucket(d, config.t5_num_buckets, config.t5_max_distance);
+        t5_bucket_of_distance_[static_cast<std::size_t>(d)] =
+            t5_causal_bucket(d, config.t5_num_buckets, config.t5_max_distance);
       const float* table = params.data() + t5_table_;  // [num_buckets, heads]
       distance_bias_.resize(static_cast<std::size_t>(heads * seq));
       for (Index h = 0; h < heads; ++h)
         for (Index d = 0; d < seq; ++d)
-          distance_bias_[static_cast<std::size_t>(h * seq + d)] = table[t5_bucket_of_distance_[static_cast<std::size_t>(d)] * heads + h];
+          distance_bias_[static_cast<std::size_t>(h * seq + d)] =
+              table[t5_bucket_of_distance_[static_cast<std::size_t>(d)] * heads + h];
       break;
     }
     default:
@@ -130,8 +135,8 @@ void PositionHooks::prepare(const GptConfig& config, const FloatBuffer& params, 
   }
 }
 
-void PositionHooks::add_to_input(const GptConfig& config, const FloatBuffer& params, float* x, Index batch,
-                                 Index seq, Index first) const {
+void PositionHooks::add_to_input(const GptConfig& config, const FloatBuffer& params, float* x, Index batch, Index seq,
+                                 Index first) const {
   const Index c = config.channels;
   const float* rows = config.scheme == PositionScheme::kLearned      ? params.data() + wpe_
                       : config.scheme == PositionScheme::kSinusoidal ? input_rows_.data()
@@ -224,7 +229,8 @@ void PositionHooks::scores_backward(const GptConfig& config, FloatBuffer& grads,
   float* table = grads.data() + t5_table_;
   for (Index h = 0; h < heads; ++h)
     for (Index d = 0; d < seq_; ++d)
-      table[t5_bucket_of_distance_[static_cast<std::size_t>(d)] * heads + h] += distance_grad_[static_cast<std::size_t>(h * seq_ + d)];
+      table[t5_bucket_of_distance_[static_cast<std::size_t>(d)] * heads + h] +=
+          distance_grad_[static_cast<std::size_t>(h * seq_ + d)];
 }
 
 }  // namespace posemb::model

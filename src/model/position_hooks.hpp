@@ -51,13 +51,13 @@ class PositionHooks {
  private:
   void rotate(const GptConfig& config, float* qkv, Index batch, Index seq, Index first, bool inverse) const;
 
-  Index seq_ = 0;  // positions covered by the tables
-  Index wpe_ = -1;                   // learned: [context_length, C]
+  Index seq_ = 0;                             // positions covered by the tables
+  Index wpe_ = -1;                            // learned: [context_length, C]
   std::vector<Index> rel_keys_, rel_values_;  // Shaw: per layer
-  Index t5_table_ = -1;              // T5: [num_buckets, heads]
-  std::vector<float> input_rows_;    // sinusoidal: [seq, C]
-  std::vector<float> distance_bias_;   // ALiBi / T5: [heads, seq], index = q_pos - k_pos
-  std::vector<float> distance_grad_;   // its gradient for one layer
+  Index t5_table_ = -1;                       // T5: [num_buckets, heads]
+  std::vector<float> input_rows_;             // sinusoidal: [seq, C]
+  std::vector<float> distance_bias_;          // ALiBi / T5: [heads, seq], index = q_pos - k_pos
+  std::vector<float> distance_grad_;          // its gradient for one layer
   std::vector<Index> t5_bucket_of_distance_;  // [seq]
   std::vector<float> rope_cos_, rope_sin_;    // [seq, head_dim / 2]
 };

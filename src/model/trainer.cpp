@@ -102,12 +102,14 @@ StepReport Trainer::train_step() {
 
 Evaluation evaluate(Gpt& model, std::span<const std::uint32_t> tokens, Index seq, Index max_windows, Index batch) {
   if (seq > max_sequence_length(model.config()))
-    throw Error(fmt::format("learned positions cover {} positions, fewer than the {} of the evaluation length: "
-                            "learned positions cannot go past their table",
-                            model.config().context_length, seq));
+    throw Error(
+        fmt::format("learned positions cover {} positions, fewer than the {} of the evaluation length: "
+                    "learned positions cannot go past their table",
+                    model.config().context_length, seq));
   const Index windows = data::evaluation_window_count(tokens, seq, max_windows);
   if (windows == 0)
-    throw Error(fmt::format("the held-out text ({} tokens) is shorter than one evaluation window of {} + 1", tokens.size(), seq));
+    throw Error(fmt::format("the held-out text ({} tokens) is shorter than one evaluation window of {} + 1",
+                            tokens.size(), seq));
   Evaluation e;
   e.seq = seq;
   e.windows = windows;

@@ -19,8 +19,8 @@ bool brown_installed() { return std::filesystem::exists(posemb::data::default_br
 TEST(StudyCommand, QuickPresetRunsEndToEndAndWritesWellFormedTables) {
   if (!brown_installed()) GTEST_SKIP() << "the Brown corpus is not installed (scripts/fetch-corpus.sh)";
   const auto dir = fresh_test_dir("posemb_cli_study");
-  const auto r = run_cli(dir, {"study", "--quick", "--out", (dir / "study").string(), "--threads", "2", "--progress", "never",
-                               "--cache-dir", (dir / "cache").string()});
+  const auto r = run_cli(dir, {"study", "--quick", "--out", (dir / "study").string(), "--threads", "2", "--progress",
+                               "never", "--cache-dir", (dir / "cache").string()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto j = nlohmann::json::parse(posemb::io::read_file_bytes(dir / "study" / "study.json"));
   EXPECT_EQ(j["preset"], "quick");
@@ -53,8 +53,8 @@ TEST(StudyCommand, QuickPresetRunsEndToEndAndWritesWellFormedTables) {
   EXPECT_NE(md.find("| scheme | 32 (L) | 64 (2L) | 128 (4L) | 256 (8L) | 512 (16L) |"), std::string::npos) << md;
   EXPECT_NE(md.find("| learned |"), std::string::npos);
   EXPECT_NE(md.find("cannot evaluate (1)"), std::string::npos);
-  EXPECT_EQ(r.out, md + "\nwrote " + (dir / "study" / "study.md").string() + ", " + (dir / "study" / "study.json").string() +
-                       ", " + (dir / "study" / "study.csv").string() + "\n");
+  EXPECT_EQ(r.out, md + "\nwrote " + (dir / "study" / "study.md").string() + ", " +
+                       (dir / "study" / "study.json").string() + ", " + (dir / "study" / "study.csv").string() + "\n");
   const std::string csv = posemb::io::read_file_bytes(dir / "study" / "study.csv");
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 1 + 7 * 5);
 }

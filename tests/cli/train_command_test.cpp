@@ -24,9 +24,35 @@ std::filesystem::path write_text(const std::filesystem::path& dir) {
 
 std::vector<std::string> train_args(const std::filesystem::path& dir, const std::filesystem::path& text,
                                     const std::filesystem::path& out) {
-  return {"train", "--corpus", text.string(), "--cache-dir", (dir / "cache").string(), "--out", out.string(),
-          "--context", "16", "--layers", "2", "--heads", "2", "--channels", "16", "--batch", "4", "--steps", "8",
-          "--warmup", "2", "--checkpoint-every", "4", "--progress", "never", "--threads", "2", "--scheme", "rope"};
+  return {"train",
+          "--corpus",
+          text.string(),
+          "--cache-dir",
+          (dir / "cache").string(),
+          "--out",
+          out.string(),
+          "--context",
+          "16",
+          "--layers",
+          "2",
+          "--heads",
+          "2",
+          "--channels",
+          "16",
+          "--batch",
+          "4",
+          "--steps",
+          "8",
+          "--warmup",
+          "2",
+          "--checkpoint-every",
+          "4",
+          "--progress",
+          "never",
+          "--threads",
+          "2",
+          "--scheme",
+          "rope"};
 }
 
 std::vector<nlohmann::json> log_lines(const std::filesystem::path& path) {

@@ -42,7 +42,8 @@ TEST(BatchSampler, BatchesAreAPureFunctionOfSeedAndStep) {
     EXPECT_LT(t1[i], 1000);
   }
   for (std::size_t r = 0; r < 4; ++r)
-    for (std::size_t t = 1; t < 16; ++t) EXPECT_EQ(in1[r * 16 + t], in1[r * 16 + t - 1] + 1) << "a window is contiguous";
+    for (std::size_t t = 1; t < 16; ++t)
+      EXPECT_EQ(in1[r * 16 + t], in1[r * 16 + t - 1] + 1) << "a window is contiguous";
 }
 
 TEST(BatchSampler, TooShortATextIsAnError) {

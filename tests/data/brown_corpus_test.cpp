@@ -49,7 +49,8 @@ TEST(BrownCorpus, MissingFolderSaysHowToInstallIt) {
 
 TEST(BrownCorpus, TheInstalledCorpusIsWhole) {
   const auto folder = default_brown_folder();
-  if (!std::filesystem::exists(folder / "ca01")) GTEST_SKIP() << "corpus not installed at " << folder << " (scripts/fetch-corpus.sh)";
+  if (!std::filesystem::exists(folder / "ca01"))
+    GTEST_SKIP() << "corpus not installed at " << folder << " (scripts/fetch-corpus.sh)";
   const auto docs = read_brown_documents(folder);
   EXPECT_EQ(docs.size(), 500u);
   std::size_t held_out = 0;

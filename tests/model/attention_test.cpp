@@ -29,8 +29,8 @@ struct Problem {
   Problem(Index batch, Index heads, Index dim, Index q_len, Index k_len, bool with_bias, Index shaw_clip,
           std::uint32_t seed) {
     const Index row = heads * dim;
-    shape = {batch, heads, dim, q_len, k_len, k_len - q_len, 3 * row, 3 * row, 3 * row, row,
-             1.0f / std::sqrt(float(dim))};
+    shape = {
+        batch, heads, dim, q_len, k_len, k_len - q_len, 3 * row, 3 * row, 3 * row, row, 1.0f / std::sqrt(float(dim))};
     qkv = random_vector(static_cast<std::size_t>(batch * k_len * 3 * row), seed);
     if (with_bias) bias = random_vector(static_cast<std::size_t>(heads * k_len), seed + 1);
     if (shaw_clip >= 0) {
@@ -61,8 +61,11 @@ struct Gradients {
       : dqkv(p.qkv.size()), dbias(p.bias.size()), drk(p.rel_keys.size()), drv(p.rel_values.size()) {}
   AttentionGradients view(const Problem& p) {
     const Index row = p.shape.heads * p.shape.head_dim;
-    return {dqkv.data() + p.shape.q_offset * p.shape.q_stride, dqkv.data() + row, dqkv.data() + 2 * row,
-            dbias.empty() ? nullptr : dbias.data(), drk.empty() ? nullptr : drk.data(),
+    return {dqkv.data() + p.shape.q_offset * p.shape.q_stride,
+            dqkv.data() + row,
+            dqkv.data() + 2 * row,
+            dbias.empty() ? nullptr : dbias.data(),
+            drk.empty() ? nullptr : drk.data(),
             drv.empty() ? nullptr : drv.data()};
   }
 };
@@ -101,16 +104,15 @@ TEST_P(AttentionTest, TiledMatchesReference) {
   EXPECT_TRUE(all_close(fast.drv, ref.drv, 1e-4, 1e-4));
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Shapes, AttentionTest,
-    ::testing::Values(Case{1, 1, 4, 1, 1, false, -1},      // one token
-                      Case{2, 3, 8, 5, 5, false, -1},      // smaller than a tile
-                      Case{2, 2, 16, 150, 150, false, -1},  // several blocks and a ragged last one
-                      Case{1, 2, 8, 130, 130, true, -1},    // distance bias (ALiBi, T5)
-                      Case{2, 2, 8, 70, 70, false, 3},      // Shaw, clip 3
-                      Case{1, 3, 8, 100, 100, true, 0},     // bias + Shaw with clip 0
-                      Case{1, 2, 16, 20, 150, true, 4},     // KV cache: 20 new queries after 130
-                      Case{1, 2, 8, 1, 97, true, 5}));      // one query, as in decoding
+INSTANTIATE_TEST_SUITE_P(Shapes, AttentionTest,
+                         ::testing::Values(Case{1, 1, 4, 1, 1, false, -1},       // one token
+                                           Case{2, 3, 8, 5, 5, false, -1},       // smaller than a tile
+                                           Case{2, 2, 16, 150, 150, false, -1},  // several blocks and a ragged last one
+                                           Case{1, 2, 8, 130, 130, true, -1},    // distance bias (ALiBi, T5)
+                                           Case{2, 2, 8, 70, 70, false, 3},      // Shaw, clip 3
+                                           Case{1, 3, 8, 100, 100, true, 0},     // bias + Shaw with clip 0
+                                           Case{1, 2, 16, 20, 150, true, 4},     // KV cache: 20 new queries after 130
+                                           Case{1, 2, 8, 1, 97, true, 5}));      // one query, as in decoding
 
 TEST(Attention, BackwardMatchesFiniteDifferences) {
   // Small enough that every element of q, k, v and the tables is checked.

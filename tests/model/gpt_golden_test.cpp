@@ -124,7 +124,8 @@ TEST_P(GptGoldenTest, TrainingStepsMatchPyTorch) {
       // The key bias adds q·b_k to every score of a query, which softmax ignores: its exact
       // gradient is 0, and both implementations get float noise (~1e-10) that Adam scales
       // by 1/eps into steps of a few 1e-5. Those entries get that much room.
-      const std::vector<float> k_ours(ours.begin() + c, ours.begin() + 2 * c), k_theirs(theirs.begin() + c, theirs.begin() + 2 * c);
+      const std::vector<float> k_ours(ours.begin() + c, ours.begin() + 2 * c),
+          k_theirs(theirs.begin() + c, theirs.begin() + 2 * c);
       EXPECT_TRUE(all_close(k_ours, k_theirs, 0.0, 2e-4)) << e.name << " (key part)";
       std::copy(k_theirs.begin(), k_theirs.end(), ours.begin() + c);
     }

@@ -54,7 +54,8 @@ TEST_P(GptGradientTest, EveryParameterMatchesFiniteDifferences) {
   model.loss_and_gradients(batch);
   for (const auto& e : model.layout().entries()) {
     std::vector<float> values(model.parameters().begin() + e.offset, model.parameters().begin() + e.offset + e.size);
-    const std::vector<float> analytic(model.gradients().begin() + e.offset, model.gradients().begin() + e.offset + e.size);
+    const std::vector<float> analytic(model.gradients().begin() + e.offset,
+                                      model.gradients().begin() + e.offset + e.size);
     auto loss = [&] {
       std::copy(values.begin(), values.end(), model.parameters().begin() + e.offset);
       return double(model.loss(batch));
@@ -146,9 +147,11 @@ TEST(Gpt, SameSeedSameParameters) {
   Gpt a(small_config(PositionScheme::kLearned)), b(small_config(PositionScheme::kLearned));
   a.initialize(42);
   b.initialize(42);
-  EXPECT_TRUE(bit_identical({a.parameters().begin(), a.parameters().end()}, {b.parameters().begin(), b.parameters().end()}));
+  EXPECT_TRUE(
+      bit_identical({a.parameters().begin(), a.parameters().end()}, {b.parameters().begin(), b.parameters().end()}));
   b.initialize(43);
-  EXPECT_FALSE(bit_identical({a.parameters().begin(), a.parameters().end()}, {b.parameters().begin(), b.parameters().end()}));
+  EXPECT_FALSE(
+      bit_identical({a.parameters().begin(), a.parameters().end()}, {b.parameters().begin(), b.parameters().end()}));
 }
 
 TEST(Gpt, LossOfAnUntrainedModelIsNearLogVocab) {
@@ -174,7 +177,8 @@ TEST(Gpt, BadInputIsAnErrorNamingWhere) {
     model.loss({long_tokens, long_tokens, 1, 7});
     FAIL();
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("learned positions cannot go past their table"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("learned positions cannot go past their table"), std::string::npos)
+        << e.what();
     EXPECT_NE(std::string(e.what()).find("positions up to 6 are past the 6 positions"), std::string::npos) << e.what();
   }
   EXPECT_THROW(model.loss({tokens, targets, 3, 6}), Error);  // 12 tokens are not 3 × 6

@@ -23,7 +23,8 @@ TEST_P(LayerNormTest, FastMatchesReference) {
   const auto n = static_cast<std::size_t>(rows * channels);
   auto x = random_vector(n, 1, 2.0f);
   for (std::size_t i = 0; i < n; ++i) x[i] += 3.0f;  // a non-zero mean, as residual streams have
-  const auto w = random_vector(static_cast<std::size_t>(channels), 2), b = random_vector(static_cast<std::size_t>(channels), 3);
+  const auto w = random_vector(static_cast<std::size_t>(channels), 2),
+             b = random_vector(static_cast<std::size_t>(channels), 3);
   std::vector<float> y(n), y_ref(n), mean(static_cast<std::size_t>(rows)), rstd(mean.size()), mean_ref(mean.size()),
       rstd_ref(mean.size());
   layer_norm_forward(x.data(), w.data(), b.data(), y.data(), mean.data(), rstd.data(), rows, channels);

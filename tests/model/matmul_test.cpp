@@ -18,7 +18,6 @@ using posemb::testing::all_close;
 using posemb::testing::bit_identical;
 using posemb::testing::random_vector;
 
-
 // Every transpose combination, sizes that are not multiples of any SIMD width, and leading
 // dimensions wider than the rows (as when a matrix is a view into a larger buffer).
 class GemmTest : public ::testing::TestWithParam<std::tuple<Transpose, Transpose, float>> {};
@@ -37,7 +36,8 @@ TEST_P(GemmTest, MatchesReference) {
   gemm(ta, tb, shape, 0.75f, a.data(), lda, b.data(), ldb, beta, c_fast.data(), ldc);
   gemm_reference(ta, tb, shape, 0.75f, a.data(), lda, b.data(), ldb, beta, c_ref.data(), ldc);
   for (Index i = 0; i < shape.m; ++i)  // the padding past column n is never written: ignore it
-    for (Index j = shape.n; j < ldc; ++j) c_fast[static_cast<std::size_t>(i * ldc + j)] = c_ref[static_cast<std::size_t>(i * ldc + j)] = 0;
+    for (Index j = shape.n; j < ldc; ++j)
+      c_fast[static_cast<std::size_t>(i * ldc + j)] = c_ref[static_cast<std::size_t>(i * ldc + j)] = 0;
   EXPECT_TRUE(all_close(c_fast, c_ref, 1e-5, 1e-5));
 }
 

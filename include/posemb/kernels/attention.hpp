@@ -35,13 +35,13 @@ struct AttentionShape {
   Index heads = 1;
   Index head_dim = 0;
   Index q_len = 0;
-  Index k_len = 0;     // ≥ q_offset + q_len
-  Index q_offset = 0;  // absolute position of query 0
-  Index q_stride = 0;  // elements between tokens of q (and dq)
-  Index k_stride = 0;  // ... of k (and dk)
-  Index v_stride = 0;  // ... of v (and dv)
+  Index k_len = 0;       // ≥ q_offset + q_len
+  Index q_offset = 0;    // absolute position of query 0
+  Index q_stride = 0;    // elements between tokens of q (and dq)
+  Index k_stride = 0;    // ... of k (and dk)
+  Index v_stride = 0;    // ... of v (and dv)
   Index out_stride = 0;  // ... of out (and dout)
-  float scale = 1.0f;  // usually 1 / sqrt(head_dim)
+  float scale = 1.0f;    // usually 1 / sqrt(head_dim)
 };
 
 // A bias that depends only on the distance d = q_pos - k_pos ≥ 0 (ALiBi, T5 buckets):
@@ -64,15 +64,15 @@ struct AttentionInputs {
   const float* q = nullptr;
   const float* k = nullptr;
   const float* v = nullptr;
-  DistanceBias bias;          // values == nullptr: none
+  DistanceBias bias;           // values == nullptr: none
   RelativeKeyValues relative;  // keys == nullptr: none
 };
 
 struct AttentionGradients {
-  float* dq = nullptr;           // accumulated (+=), like every gradient here
+  float* dq = nullptr;  // accumulated (+=), like every gradient here
   float* dk = nullptr;
   float* dv = nullptr;
-  float* dbias = nullptr;        // [heads, distances], when inputs.bias is set (may be null)
+  float* dbias = nullptr;             // [heads, distances], when inputs.bias is set (may be null)
   float* drelative_keys = nullptr;    // [2 · clip + 1, head_dim], when inputs.relative is set
   float* drelative_values = nullptr;  // (may be null)
 };
@@ -86,13 +86,12 @@ void validate_attention(const AttentionShape& shape, const AttentionInputs& inpu
 void attention_forward(const AttentionShape& shape, const AttentionInputs& inputs, float* out, float* lse);
 
 // Tiled backward from out, lse and dout; accumulates into the gradients.
-void attention_backward(const AttentionShape& shape, const AttentionInputs& inputs, const float* out,
-                        const float* lse, const float* dout, const AttentionGradients& grads);
+void attention_backward(const AttentionShape& shape, const AttentionInputs& inputs, const float* out, const float* lse,
+                        const float* dout, const AttentionGradients& grads);
 
 // Plain versions that build the full [q_len, k_len] score matrix of each head in double:
 // the references the tiled kernels are tested against.
-void attention_forward_reference(const AttentionShape& shape, const AttentionInputs& inputs, float* out,
-                                 float* lse);
+void attention_forward_reference(const AttentionShape& shape, const AttentionInputs& inputs, float* out, float* lse);
 void attention_backward_reference(const AttentionShape& shape, const AttentionInputs& inputs, const float* dout,
                                   const AttentionGradients& grads);
 

@@ -13,14 +13,14 @@ inline constexpr float kLayerNormEps = 1e-5f;  // torch.nn.LayerNorm's default
 
 void layer_norm_forward_reference(const float* x, const float* weight, const float* bias, float* y, float* mean,
                                   float* rstd, Index rows, Index channels, float eps = kLayerNormEps);
-void layer_norm_forward(const float* x, const float* weight, const float* bias, float* y, float* mean,
-                        float* rstd, Index rows, Index channels, float eps = kLayerNormEps);
+void layer_norm_forward(const float* x, const float* weight, const float* bias, float* y, float* mean, float* rstd,
+                        Index rows, Index channels, float eps = kLayerNormEps);
 
 // Accumulates (+=) into dx, dweight and dbias.
 void layer_norm_backward_reference(const float* dy, const float* x, const float* weight, const float* mean,
                                    const float* rstd, float* dx, float* dweight, float* dbias, Index rows,
                                    Index channels);
-void layer_norm_backward(const float* dy, const float* x, const float* weight, const float* mean,
-                         const float* rstd, float* dx, float* dweight, float* dbias, Index rows, Index channels);
+void layer_norm_backward(const float* dy, const float* x, const float* weight, const float* mean, const float* rstd,
+                         float* dx, float* dweight, float* dbias, Index rows, Index channels);
 
 }  // namespace posemb::kernels

@@ -23,13 +23,13 @@ struct GemmShape {
 };
 
 // Plain triple loop, accumulating in double: the reference the BLAS path is tested against.
-void gemm_reference(Transpose transpose_a, Transpose transpose_b, GemmShape shape, float alpha,
-                    const float* a, Index lda, const float* b, Index ldb, float beta, float* c, Index ldc);
+void gemm_reference(Transpose transpose_a, Transpose transpose_b, GemmShape shape, float alpha, const float* a,
+                    Index lda, const float* b, Index ldb, float beta, float* c, Index ldc);
 
 // The same through OpenBLAS. Runs on the calling thread plus OpenBLAS's own threads
 // (see set_blas_threads); the model keeps OpenBLAS at 1 thread and splits work itself.
-void gemm(Transpose transpose_a, Transpose transpose_b, GemmShape shape, float alpha, const float* a,
-          Index lda, const float* b, Index ldb, float beta, float* c, Index ldc);
+void gemm(Transpose transpose_a, Transpose transpose_b, GemmShape shape, float alpha, const float* a, Index lda,
+          const float* b, Index ldb, float beta, float* c, Index ldc);
 
 // OpenBLAS's own thread count (openblas_set_num_threads / openblas_get_num_threads).
 void set_blas_threads(int threads);
@@ -49,19 +49,17 @@ const char* blas_description();
 // fixed pieces run on the kernel threads.
 // x is [rows, in], weight is [out, in], bias is [out] or null, y is [rows, out]:
 //   y = x · weightᵀ + bias
-void linear_forward(const float* x, const float* weight, const float* bias, float* y, Index rows,
-                    Index in, Index out);
-void linear_forward_reference(const float* x, const float* weight, const float* bias, float* y,
-                              Index rows, Index in, Index out);
+void linear_forward(const float* x, const float* weight, const float* bias, float* y, Index rows, Index in, Index out);
+void linear_forward_reference(const float* x, const float* weight, const float* bias, float* y, Index rows, Index in,
+                              Index out);
 
 // dy is [rows, out]. dx [rows, in] = dy · weight (when not null; added to what dx holds
 // when accumulate_dx, as every other gradient is), dweight [out, in] += dyᵀ · x and
 // dbias [out] += column sums of dy (when not null). Accumulating lets a caller sum the
 // gradients of several uses of one tensor; overwriting dx saves zeroing it first.
-void linear_backward(const float* dy, const float* x, const float* weight, float* dx, float* dweight,
-                     float* dbias, Index rows, Index in, Index out, bool accumulate_dx = true);
-void linear_backward_reference(const float* dy, const float* x, const float* weight, float* dx,
-                               float* dweight, float* dbias, Index rows, Index in, Index out,
-                               bool accumulate_dx = true);
+void linear_backward(const float* dy, const float* x, const float* weight, float* dx, float* dweight, float* dbias,
+                     Index rows, Index in, Index out, bool accumulate_dx = true);
+void linear_backward_reference(const float* dy, const float* x, const float* weight, float* dx, float* dweight,
+                               float* dbias, Index rows, Index in, Index out, bool accumulate_dx = true);
 
 }  // namespace posemb::kernels

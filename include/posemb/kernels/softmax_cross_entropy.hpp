@@ -15,13 +15,12 @@ namespace posemb::kernels {
 
 void softmax_cross_entropy_reference(const float* logits, const std::int32_t* targets, float* losses, Index rows,
                                      Index vocab);
-void softmax_cross_entropy(const float* logits, const std::int32_t* targets, float* losses, Index rows,
-                           Index vocab);
+void softmax_cross_entropy(const float* logits, const std::int32_t* targets, float* losses, Index rows, Index vocab);
 
 // Losses as above, and logits replaced by scale * dloss/dlogits.
 void softmax_cross_entropy_backward_in_place_reference(float* logits, const std::int32_t* targets, float* losses,
                                                        Index rows, Index vocab, float scale);
-void softmax_cross_entropy_backward_in_place(float* logits, const std::int32_t* targets, float* losses,
-                                             Index rows, Index vocab, float scale);
+void softmax_cross_entropy_backward_in_place(float* logits, const std::int32_t* targets, float* losses, Index rows,
+                                             Index vocab, float scale);
 
 }  // namespace posemb::kernels

@@ -39,9 +39,9 @@ struct GptConfig {
   PositionScheme scheme = PositionScheme::kLearned;
 
   // Scheme parameters (only the chosen scheme's are read).
-  double rope_theta = 10000.0;          // RoPE base; rotate-half pairing over the whole head
-  double sinusoidal_base = 10000.0;     // interleaved sin/cos (Vaswani et al.)
-  Index t5_num_buckets = 32;            // causal buckets (T5 decoder), shared by all layers
+  double rope_theta = 10000.0;       // RoPE base; rotate-half pairing over the whole head
+  double sinusoidal_base = 10000.0;  // interleaved sin/cos (Vaswani et al.)
+  Index t5_num_buckets = 32;         // causal buckets (T5 decoder), shared by all layers
   Index t5_max_distance = 128;
   Index shaw_max_relative_position = 16;  // clip distance k; tables [2k + 1, head_dim] per layer
 

@@ -14,9 +14,9 @@
 namespace posemb::model {
 
 struct ParameterEntry {
-  std::string name;    // as in the PyTorch reference's state_dict: "blocks.0.attn.qkv.weight"
+  std::string name;  // as in the PyTorch reference's state_dict: "blocks.0.attn.qkv.weight"
   Shape shape;
-  Index offset = 0;    // in floats, from the start of the buffer
+  Index offset = 0;  // in floats, from the start of the buffer
   Index size = 0;
   bool weight_decay = false;  // AdamW decays matrices (rank ≥ 2), not biases or norms
 };

@@ -32,12 +32,12 @@ std::string training_config_to_json(const TrainingConfig& config);
 TrainingConfig training_config_from_json(std::string_view json_text, std::string_view where);
 
 struct StepReport {
-  std::int64_t step = 0;      // the step just taken, from 1
-  double loss = 0;            // mean cross-entropy of its batch, before the update
+  std::int64_t step = 0;  // the step just taken, from 1
+  double loss = 0;        // mean cross-entropy of its batch, before the update
   double learning_rate = 0;
-  double grad_norm = 0;       // before clipping
-  double seconds = 0;         // wall time of the step
-  Index tokens = 0;           // tokens in the batch
+  double grad_norm = 0;  // before clipping
+  double seconds = 0;    // wall time of the step
+  Index tokens = 0;      // tokens in the batch
 };
 
 class Trainer {
@@ -65,9 +65,9 @@ class Trainer {
 struct Evaluation {
   Index seq = 0;
   Index windows = 0;
-  Index tokens = 0;        // predicted tokens
-  double mean_loss = 0;    // nats per token
-  double perplexity = 0;   // exp(mean_loss)
+  Index tokens = 0;       // predicted tokens
+  double mean_loss = 0;   // nats per token
+  double perplexity = 0;  // exp(mean_loss)
 };
 
 // Mean cross-entropy over up to max_windows consecutive, non-overlapping windows of seq
