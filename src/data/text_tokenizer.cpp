@@ -2,11 +2,31 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <filesystem>
+#include <optional>
+
 #include "posemb/core/error.hpp"
+
+// Tiktoken encodings come from posemb/tokenizer. Until that work is merged into this tree
+// only "bytes" is available. TODO(merge): once posemb/tokenizer is on main, drop the #else.
+#if __has_include("posemb/tokenizer/encoding.hpp")
+#define POSEMB_DATA_HAS_TOKENIZER 1
+#include "posemb/tokenizer/encoding.hpp"
+#endif
 
 namespace posemb::data {
 
+#ifdef POSEMB_DATA_HAS_TOKENIZER
+// A tiktoken encoding: built in (gpt2, r50k_base), loaded by name, or from a rank file.
+struct TextTokenizer::Encoder {
+  const tokenizer::Encoding* encoding = nullptr;  // a known encoding (cached by the tokenizer library)
+  std::optional<tokenizer::Encoding> owned;       // one read from a .tiktoken file
+  const tokenizer::Encoding& get() const { return owned ? *owned : *encoding; }
+};
+#else
 struct TextTokenizer::Encoder {};
+#endif
 
 TextTokenizer::TextTokenizer(std::string name, Index vocab_size, std::unique_ptr<Encoder> encoder)
     : name_(std::move(name)), vocab_size_(vocab_size), encoder_(std::move(encoder)) {}
@@ -16,16 +36,49 @@ TextTokenizer& TextTokenizer::operator=(TextTokenizer&&) noexcept = default;
 
 TextTokenizer TextTokenizer::from_name(std::string_view name) {
   if (name == "bytes") return TextTokenizer("bytes", 256, nullptr);
-  throw Error(fmt::format("unknown tokenizer '{}' (valid: bytes)", name));
+#ifndef POSEMB_DATA_HAS_TOKENIZER
+  throw Error(fmt::format("unknown tokenizer '{}' (valid: bytes; this build has no tiktoken encodings)", name));
+#else
+  auto encoder = std::make_unique<Encoder>();
+  if (name.ends_with(".tiktoken")) {
+    // Any rank file, pre-tokenized with GPT-2's pattern and without special tokens.
+    tokenizer::EncodingSpec spec = tokenizer::Encoding::spec_of("gpt2");
+    spec.name = std::filesystem::path(name).stem().string();
+    spec.special_tokens.clear();
+    spec.n_vocab.reset();
+    encoder->owned.emplace(tokenizer::Encoding::from_rank_file(spec, std::filesystem::path(name)));
+  } else {
+    const auto known = tokenizer::Encoding::known_names();
+    if (std::find(known.begin(), known.end(), name) == known.end()) {
+      std::string valid = "bytes";
+      for (const auto& k : known) valid += ", " + k;
+      throw Error(fmt::format("unknown tokenizer '{}' (valid: {}, or a .tiktoken rank file)", name, valid));
+    }
+    encoder->encoding = &tokenizer::Encoding::load(name);
+  }
+  const auto vocab = static_cast<Index>(encoder->get().n_vocab());
+  std::string label = encoder->get().name();
+  return TextTokenizer(std::move(label), vocab, std::move(encoder));
+#endif
 }
 
 std::vector<std::uint32_t> TextTokenizer::encode(std::string_view text) const {
+#ifdef POSEMB_DATA_HAS_TOKENIZER
+  if (encoder_ != nullptr) {
+    // Special tokens are text here: a corpus that contains "<|endoftext|>" trains on its pieces.
+    const auto ids = encoder_->get().encode_ordinary(text);
+    return {ids.begin(), ids.end()};
+  }
+#endif
   std::vector<std::uint32_t> out(text.size());
   for (std::size_t i = 0; i < text.size(); ++i) out[i] = static_cast<unsigned char>(text[i]);
   return out;
 }
 
 std::string TextTokenizer::decode(std::span<const std::uint32_t> tokens) const {
+#ifdef POSEMB_DATA_HAS_TOKENIZER
+  if (encoder_ != nullptr) return encoder_->get().decode(tokens);
+#endif
   std::string out;
   out.reserve(tokens.size());
   for (std::uint32_t t : tokens) {

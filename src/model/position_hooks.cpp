@@ -7,7 +7,22 @@
 
 #include "posemb/core/error.hpp"
 
+// The scheme formulas come from posemb/positional (tested there against Hugging Face,
+// BLOOM, T5 and the PyTorch tutorial). Until that work is merged into this tree, a local
+// transcription of the same formulas stands in; the model's PyTorch goldens pass with either.
+// TODO(merge): once posemb/positional is on main, delete the #else branches below.
+#if __has_include("posemb/positional/alibi.hpp")
+#define POSEMB_MODEL_USES_POSITIONAL 1
+#include "posemb/kernels/rope.hpp"
+#include "posemb/positional/alibi.hpp"
+#include "posemb/positional/rope.hpp"
+#include "posemb/positional/sinusoidal.hpp"
+#include "posemb/positional/t5_bias.hpp"
+#endif
+
 namespace posemb::model {
+
+#ifndef POSEMB_MODEL_USES_POSITIONAL
 namespace {
 
 // ALiBi slopes (Press et al.; get_slopes in ofirpress/attention_with_linear_biases): for n a
@@ -27,8 +42,6 @@ std::vector<double> alibi_slopes_double(Index n) {
   for (Index i = 0; i < n - closest; ++i) s.push_back(twice[static_cast<std::size_t>(2 * i)]);
   return s;
 }
-
-}  // namespace
 
 std::vector<float> alibi_slopes(Index heads) {
   std::vector<float> out;
@@ -79,6 +92,9 @@ void rope_tables(Index seq, Index head_dim, double base, std::vector<float>& cos
   }
 }
 
+}  // namespace
+#endif  // !POSEMB_MODEL_USES_POSITIONAL
+
 void PositionHooks::add_input_parameters(const GptConfig& config, ParameterLayout& layout) {
   if (config.scheme == PositionScheme::kLearned)
     wpe_ = layout.entries()[layout.add("wpe.weight", {config.context_length, config.channels})].offset;
@@ -97,6 +113,67 @@ void PositionHooks::add_shared_parameters(const GptConfig& config, ParameterLayo
   if (config.scheme == PositionScheme::kT5)
     t5_table_ = layout.entries()[layout.add("t5_bias.weight", {config.t5_num_buckets, config.heads})].offset;
 }
+
+#ifdef POSEMB_MODEL_USES_POSITIONAL
+
+void PositionHooks::prepare(const GptConfig& config, const FloatBuffer& params, Index positions) {
+  seq_ = positions;
+  const Index heads = config.heads;
+  switch (config.scheme) {
+    case PositionScheme::kSinusoidal: {
+      // Interleaved sin/cos (Vaswani et al.), float32 angles as the PyTorch tutorial.
+      positional::SinusoidalParams p;
+      p.dim = config.channels;
+      p.layout = positional::SinusoidalLayout::kInterleaved;
+      p.base = config.sinusoidal_base;
+      const Tensor table = positional::SinusoidalPositions(p).table(positions);
+      input_rows_.assign(table.values().begin(), table.values().end());
+      break;
+    }
+    case PositionScheme::kRope: {
+      // Hugging Face Llama's default RoPE over the whole head, rotate-half pairing.
+      positional::RopeParams p;
+      p.head_dim = config.head_dim();
+      p.rotary_dim = config.head_dim();
+      p.theta = config.rope_theta;
+      p.max_position_embeddings = config.context_length;
+      positional::RopeCache cache = positional::build_rope_cache(positional::compute_rope_frequencies(p), positions);
+      rope_cos_ = std::move(cache.cos);
+      rope_sin_ = std::move(cache.sin);
+      break;
+    }
+    case PositionScheme::kAlibi: {
+      // distance_bias covers key − query distances [−(positions − 1), 0]; entry x is
+      // distance x − (positions − 1), so our distance d = query − key is entry positions − 1 − d.
+      const positional::Alibi alibi({heads, positional::AlibiDirection::kCausal});
+      const std::vector<float> bias = alibi.distance_bias({-(positions - 1), positions});
+      distance_bias_.resize(static_cast<std::size_t>(heads * positions));
+      for (Index h = 0; h < heads; ++h)
+        for (Index d = 0; d < positions; ++d)
+          distance_bias_[static_cast<std::size_t>(h * positions + d)] =
+              bias[static_cast<std::size_t>(h * positions + positions - 1 - d)];
+      break;
+    }
+    case PositionScheme::kT5: {
+      // The bucket of each distance (causal T5 buckets), then this model's table [buckets, heads].
+      const positional::T5BiasParams p{heads, config.t5_num_buckets, config.t5_max_distance, false};
+      t5_bucket_of_distance_.resize(static_cast<std::size_t>(positions));
+      for (Index d = 0; d < positions; ++d)
+        t5_bucket_of_distance_[static_cast<std::size_t>(d)] = positional::t5_relative_position_bucket(-d, p);
+      const float* table = params.data() + t5_table_;
+      distance_bias_.resize(static_cast<std::size_t>(heads * positions));
+      for (Index h = 0; h < heads; ++h)
+        for (Index d = 0; d < positions; ++d)
+          distance_bias_[static_cast<std::size_t>(h * positions + d)] =
+              table[t5_bucket_of_distance_[static_cast<std::size_t>(d)] * heads + h];
+      break;
+    }
+    default:
+      break;
+  }
+}
+
+#else  // local formulas
 
 void PositionHooks::prepare(const GptConfig& config, const FloatBuffer& params, Index positions) {
   const Index seq = positions;
@@ -135,6 +212,8 @@ void PositionHooks::prepare(const GptConfig& config, const FloatBuffer& params, 
   }
 }
 
+#endif
+
 void PositionHooks::add_to_input(const GptConfig& config, const FloatBuffer& params, float* x, Index batch, Index seq,
                                  Index first) const {
   const Index c = config.channels;
@@ -172,6 +251,28 @@ void PositionHooks::unrotate_gradients(const GptConfig& config, float* dqkv, Ind
   if (config.scheme == PositionScheme::kRope) rotate(config, dqkv, batch, seq, 0, true);
 }
 
+#ifdef POSEMB_MODEL_USES_POSITIONAL
+
+// q and k heads lie side by side at the start of each [3C] row: 2H heads of D channels that
+// all rotate by the token's position, in place (the rotation kernel of posemb/kernels/rope.hpp,
+// one token at a time because the rows are 3C apart).
+void PositionHooks::rotate(const GptConfig& config, float* qkv, Index batch, Index seq, Index first,
+                           bool inverse) const {
+  const Index c = config.channels;
+  const kernels::RopeLayout layout{1, 2 * config.heads, config.head_dim(), 0, config.head_dim(),
+                                   kernels::RopePairing::kHalves};
+  const auto direction = inverse ? kernels::RotationDirection::kInverse : kernels::RotationDirection::kForward;
+  const Index tokens = batch * seq;
+#pragma omp parallel for schedule(static) if (tokens > 256)
+  for (Index token = 0; token < tokens; ++token) {
+    const Index pos = first + token % seq;
+    float* row = qkv + token * 3 * c;
+    kernels::rope_reference(row, row, layout, &pos, rope_cos_.data(), rope_sin_.data(), direction);
+  }
+}
+
+#else  // local formulas
+
 // q and k heads lie side by side at the start of each [3C] row: 2H heads of D channels that
 // all rotate by the token's position. Halves pairing: (x[j], x[j + D/2]).
 void PositionHooks::rotate(const GptConfig& config, float* qkv, Index batch, Index seq, Index first,
@@ -195,6 +296,8 @@ void PositionHooks::rotate(const GptConfig& config, float* qkv, Index batch, Ind
     }
   }
 }
+
+#endif
 
 kernels::AttentionInputs PositionHooks::attention_inputs(const GptConfig& config, const FloatBuffer& params,
                                                          Index layer, const float* qkv) const {

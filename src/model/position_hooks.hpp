@@ -6,6 +6,8 @@
 //                 of dq and dk in the backward pass)
 //   scores        ALiBi / T5 distance bias and Shaw relative keys/values, handed to the
 //                 attention kernel (and the T5 table's gradient gathered per bucket)
+// The formulas (sinusoidal rows, RoPE frequencies and rotation, ALiBi slopes, T5 buckets)
+// are posemb/positional's, tested there against their references.
 #include <vector>
 
 #include "posemb/kernels/attention.hpp"
@@ -13,12 +15,6 @@
 #include "posemb/model/parameters.hpp"
 
 namespace posemb::model {
-
-// Scheme formulas, in float32 as the PyTorch references compute them (see the .cpp).
-std::vector<float> alibi_slopes(Index heads);
-Index t5_causal_bucket(Index distance, Index num_buckets, Index max_distance);
-std::vector<float> sinusoidal_rows(Index seq, Index channels, double base);
-void rope_tables(Index seq, Index head_dim, double base, std::vector<float>& cos, std::vector<float>& sin);
 
 class PositionHooks {
  public:

@@ -89,6 +89,19 @@ TEST_F(TokenCacheTest, DamagedCachesAreErrorsNamingTheFile) {
   EXPECT_TRUE(TokenCache::open_or_build(dir_ / "t.txt", bytes, cache).was_built());
 }
 
+#if __has_include("posemb/tokenizer/encoding.hpp")
+TEST(TextTokenizer, Gpt2TokensAreTiktokens) {
+  const auto gpt2 = TextTokenizer::from_name("gpt2");
+  EXPECT_EQ(gpt2.vocab_size(), 50257);
+  // tiktoken: tiktoken.get_encoding("gpt2").encode("Hello world") == [15496, 995]
+  EXPECT_EQ(gpt2.encode("Hello world"), (std::vector<std::uint32_t>{15496, 995}));
+  const std::vector<std::uint32_t> ids{15496, 995};
+  EXPECT_EQ(gpt2.decode(ids), "Hello world");
+  // Special tokens are plain text in a training corpus.
+  EXPECT_GT(gpt2.encode("<|endoftext|>").size(), 1u);
+}
+#endif
+
 TEST(TextTokenizer, UnknownNameIsAnError) {
   expect_error_containing([] { (void)TextTokenizer::from_name("letters"); }, "unknown tokenizer 'letters'");
   const auto bytes = TextTokenizer::from_name("bytes");
