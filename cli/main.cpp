@@ -20,6 +20,8 @@ int main(int argc, char** argv) {
   posemb::cli::add_tokenize_command(app);
   posemb::cli::add_inspect_command(app);
   posemb::cli::add_positions_command(app);
+  posemb::cli::add_train_command(app);
+  posemb::cli::add_study_command(app);
 
   try {
     app.parse(argc, argv);

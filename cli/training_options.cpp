@@ -1,0 +1,119 @@
+#include "training_options.hpp"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <thread>
+
+#include "posemb/core/error.hpp"
+
+namespace posemb::cli {
+
+void TrainingOptions::add_to(CLI::App& cmd, bool with_scheme) {
+  cmd.add_option("--corpus", corpus,
+                 "'brown' (the Brown corpus, installed by scripts/fetch-corpus.sh) or a UTF-8 text file")
+      ->capture_default_str();
+  cmd.add_option("--tokenizer", tokenizer,
+                 "bytes (vocabulary 256), gpt2 / r50k_base / p50k_base / cl100k_base / o200k_base, or a .tiktoken file")
+      ->capture_default_str();
+  cmd.add_option("--cache-dir", cache_dir,
+                 "where token caches go (default: $XDG_CACHE_HOME/posemb or ~/.cache/posemb)");
+  if (with_scheme)
+    cmd.add_option("--scheme", scheme, "positional scheme: none, learned, sinusoidal, rope, alibi, t5, shaw")
+        ->capture_default_str();
+  cmd.add_option("--context", model.context_length, "training sequence length L (the learned table's size)")
+      ->capture_default_str();
+  cmd.add_option("--layers", model.layers, "transformer blocks")->capture_default_str();
+  cmd.add_option("--heads", model.heads, "attention heads")->capture_default_str();
+  cmd.add_option("--channels", model.channels, "embedding width (a multiple of --heads)")->capture_default_str();
+  cmd.add_option("--rope-theta", model.rope_theta, "RoPE base")->capture_default_str();
+  cmd.add_option("--t5-buckets", model.t5_num_buckets, "T5 relative-position buckets")->capture_default_str();
+  cmd.add_option("--t5-max-distance", model.t5_max_distance, "T5 distance of the last bucket")->capture_default_str();
+  cmd.add_option("--shaw-clip", model.shaw_max_relative_position, "Shaw et al. clipping distance k")
+      ->capture_default_str();
+  cmd.add_option("--batch", training.batch, "sequences per step")->capture_default_str();
+  cmd.add_option("--steps", training.steps, "optimizer steps")->capture_default_str();
+  cmd.add_option("--lr", training.max_lr, "peak learning rate")->capture_default_str();
+  cmd.add_option("--min-lr", training.min_lr, "learning rate at the end of the cosine decay")->capture_default_str();
+  cmd.add_option("--warmup", training.warmup_steps, "linear warmup steps")->capture_default_str();
+  cmd.add_option("--weight-decay", training.adamw.weight_decay, "AdamW weight decay (matrices only)")
+      ->capture_default_str();
+  cmd.add_option("--clip", training.clip_norm, "gradient-norm clipping (0: none)")->capture_default_str();
+  cmd.add_option("--seed", training.seed, "seed of the initial weights and of the batches")->capture_default_str();
+  cmd.add_option("--threads", threads, "threads (0: every core; results are the same for any count)")
+      ->capture_default_str();
+}
+
+model::GptConfig TrainingOptions::model_config(Index vocab_size) const {
+  model::GptConfig c = model;
+  c.vocab_size = vocab_size;
+  c.scheme = model::parse_position_scheme(scheme);
+  model::validate(c);
+  return c;
+}
+
+int TrainingOptions::thread_count() const {
+  if (threads < 0) throw Error(fmt::format("--threads must be ≥ 0 (is {})", threads));
+  if (threads > 0) return threads;
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+bool progress_enabled(const std::string& mode) {
+  if (mode == "always") return true;
+  if (mode == "never") return false;
+  if (mode == "auto") return ::isatty(STDERR_FILENO) != 0;
+  throw Error(fmt::format("--progress must be auto, always or never (is '{}')", mode));
+}
+
+std::string format_duration(double seconds) {
+  if (!std::isfinite(seconds) || seconds < 0) return "?";
+  const auto s = static_cast<long long>(std::llround(seconds));
+  if (s >= 3600) return fmt::format("{}h{:02}m", s / 3600, (s % 3600) / 60);
+  if (s >= 60) return fmt::format("{}m{:02}s", s / 60, s % 60);
+  return fmt::format("{}s", s);
+}
+
+namespace {
+double now_seconds() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+std::string thousands(double value) {
+  std::string digits = fmt::format("{:.0f}", value), out;
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return out;
+}
+}  // namespace
+
+ProgressLine::ProgressLine(std::string label, bool enabled) : label_(std::move(label)), enabled_(enabled) {}
+ProgressLine::~ProgressLine() { finish(); }
+
+void ProgressLine::update(std::int64_t step, std::int64_t total, double loss, double tokens_per_second,
+                          double eta_seconds) {
+  if (!enabled_) return;
+  const double now = now_seconds();
+  if (step < total && last_draw_ >= 0 && now - last_draw_ < 0.2) return;
+  last_draw_ = now;
+  constexpr int kWidth = 20;
+  const int filled = total > 0 ? int(kWidth * step / total) : 0;
+  std::string bar(std::size_t(filled), '#');
+  bar.append(std::size_t(kWidth - filled), '-');
+  fmt::print(stderr, "\r\033[K{}step {}/{} [{}] loss {:.4f}  {} tok/s  ETA {}", label_, step, total, bar, loss,
+             thousands(tokens_per_second), format_duration(eta_seconds));
+  std::fflush(stderr);
+  drawn_ = true;
+}
+
+void ProgressLine::finish() {
+  if (enabled_ && drawn_) {
+    fmt::print(stderr, "\n");
+    drawn_ = false;
+  }
+}
+
+}  // namespace posemb::cli

@@ -1,0 +1,52 @@
+#pragma once
+// Options shared by `posemb train` and `posemb study`: the model's sizes and positional
+// scheme, the optimizer, the corpus and tokenizer, threads. Registered on a subcommand,
+// then turned into the library's validated config structs.
+#include <CLI/CLI.hpp>
+#include <string>
+
+#include "posemb/model/config.hpp"
+#include "posemb/model/trainer.hpp"
+
+namespace posemb::cli {
+
+struct TrainingOptions {
+  std::string corpus = "brown";
+  std::string tokenizer = "bytes";
+  std::string cache_dir;  // empty: data::default_cache_folder()
+  std::string scheme = "learned";
+  model::GptConfig model;
+  model::TrainingConfig training;
+  int threads = 0;  // 0: every core
+  double validation_fraction = 0.1;
+
+  // Registers the options with these members' current values as defaults.
+  void add_to(CLI::App& command, bool with_scheme);
+  // The validated model config (vocab_size from the tokenizer).
+  model::GptConfig model_config(Index vocab_size) const;
+  int thread_count() const;
+};
+
+// A progress line on stderr when it is a terminal: "step 120/2000 [####------] loss 2.3451
+// 3,120 tok/s ETA 4m12s", redrawn at most five times a second; nothing otherwise.
+class ProgressLine {
+ public:
+  explicit ProgressLine(std::string label, bool enabled);
+  ~ProgressLine();
+  void update(std::int64_t step, std::int64_t total, double loss, double tokens_per_second, double eta_seconds);
+  void finish();  // ends the line
+
+ private:
+  std::string label_;
+  bool enabled_;
+  bool drawn_ = false;
+  double last_draw_ = -1;
+};
+
+// "auto" (a terminal), "always", "never" → whether to draw.
+bool progress_enabled(const std::string& mode);
+
+// "4m12s", "1h03m", "12s"
+std::string format_duration(double seconds);
+
+}  // namespace posemb::cli

@@ -1,0 +1,109 @@
+#include "posemb/model/checkpoint.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "posemb/core/error.hpp"
+#include "posemb/io/file.hpp"
+#include "posemb/io/safetensors.hpp"
+
+namespace posemb::model {
+namespace {
+
+constexpr const char* kManifest = "checkpoint.json";
+
+std::string weights_name(std::int64_t step) {
+  return fmt::format("checkpoint-{:08}.safetensors", step);
+}
+
+}  // namespace
+
+bool has_checkpoint(const std::filesystem::path& folder) {
+  std::error_code ec;
+  return std::filesystem::is_regular_file(folder / kManifest, ec);
+}
+
+CheckpointManifest read_checkpoint_manifest(const std::filesystem::path& folder) {
+  const auto path = folder / kManifest;
+  const std::string where = path.string();
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(io::read_file_bytes(path));
+  } catch (const nlohmann::json::parse_error& e) {
+    throw Error(fmt::format("{}: not valid JSON at byte {}", where, e.byte));
+  }
+  CheckpointManifest m;
+  try {
+    m.step = j.at("step").get<std::int64_t>();
+    m.weights_file = j.at("weights").get<std::string>();
+    m.run.corpus = j.at("run").at("corpus").get<std::string>();
+    m.run.tokenizer = j.at("run").at("tokenizer").get<std::string>();
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(fmt::format("{}: {}", where, e.what()));
+  }
+  if (!j.contains("model") || !j.contains("training"))
+    throw Error(fmt::format("{}: missing 'model' or 'training'", where));
+  m.model = config_from_json(j["model"].dump(), where);
+  m.training = training_config_from_json(j["training"].dump(), where);
+  if (m.weights_file.find('/') != std::string::npos || m.weights_file.empty())
+    throw Error(fmt::format("{}: 'weights' must name a file in the same folder (is '{}')", where, m.weights_file));
+  return m;
+}
+
+
+void save_checkpoint(const std::filesystem::path& folder, const Trainer& trainer, const RunInfo& run) {
+  const std::int64_t step = trainer.steps_done();
+  const Gpt& model = trainer.model();
+  io::SafetensorsWriter writer;
+  for (const auto& e : model.layout().entries()) {
+    writer.add("model." + e.name, tensor_in(model.parameters(), e));
+    writer.add("adamw.m." + e.name, tensor_in(trainer.optimizer().first_moments(), e));
+    writer.add("adamw.v." + e.name, tensor_in(trainer.optimizer().second_moments(), e));
+  }
+  writer.set_metadata("step", std::to_string(step));
+  writer.set_metadata("format", "posemb tiny GPT checkpoint");
+  const std::string weights = weights_name(step);
+  writer.write(folder / weights);
+
+  nlohmann::ordered_json j;
+  j["step"] = step;
+  j["weights"] = weights;
+  j["model"] = nlohmann::ordered_json::parse(config_to_json(model.config()));
+  j["training"] = nlohmann::ordered_json::parse(training_config_to_json(trainer.config()));
+  j["run"] = {{"corpus", run.corpus}, {"tokenizer", run.tokenizer}};
+  io::write_file_atomically(folder / kManifest, j.dump(2) + "\n");
+
+  // Keep the newest two weights files (the one just named and its predecessor).
+  std::vector<std::filesystem::path> old;
+  for (const auto& entry : std::filesystem::directory_iterator(folder)) {
+    const std::string name = entry.path().filename().string();
+    if (name.starts_with("checkpoint-") && name.ends_with(".safetensors")) old.push_back(entry.path());
+  }
+  std::sort(old.begin(), old.end());
+  for (std::size_t i = 0; i + 2 < old.size(); ++i) std::filesystem::remove(old[i]);
+}
+
+void restore_checkpoint(const std::filesystem::path& folder, const CheckpointManifest& manifest, Trainer& trainer) {
+  const io::SafetensorsFile file(folder / manifest.weights_file);
+  const auto& meta = file.metadata();
+  const auto step_it = meta.find("step");
+  if (step_it == meta.end() || step_it->second != std::to_string(manifest.step))
+    throw Error(fmt::format("{}: its step ({}) differs from the step {} in {}", file.source(),
+                            step_it == meta.end() ? "missing" : step_it->second, manifest.step, kManifest));
+  Gpt& model = trainer.model();
+  auto load_into = [&](const std::string& name, FloatBuffer& buffer, const ParameterEntry& e) {
+    const Tensor t = file.load_tensor(name, e.shape);
+    std::copy(t.values().begin(), t.values().end(), buffer.begin() + e.offset);
+  };
+  for (const auto& e : model.layout().entries()) {
+    load_into("model." + e.name, model.parameters(), e);
+    load_into("adamw.m." + e.name, trainer.optimizer().first_moments(), e);
+    load_into("adamw.v." + e.name, trainer.optimizer().second_moments(), e);
+  }
+  trainer.optimizer().set_steps_taken(manifest.step);
+}
+
+
+}  // namespace posemb::model

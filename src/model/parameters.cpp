@@ -1,0 +1,40 @@
+#include "posemb/model/parameters.hpp"
+
+#include <fmt/format.h>
+
+#include "posemb/core/error.hpp"
+
+namespace posemb::model {
+
+std::size_t ParameterLayout::add(std::string name, Shape shape) {
+  if (contains(name)) throw Error(fmt::format("parameter '{}' is defined twice", name));
+  ParameterEntry e;
+  e.name = std::move(name);
+  e.size = shape_numel(shape);
+  e.weight_decay = shape.size() >= 2;
+  e.shape = std::move(shape);
+  e.offset = (total_ + 15) / 16 * 16;
+  total_ = e.offset + e.size;
+  entries_.push_back(std::move(e));
+  return entries_.size() - 1;
+}
+
+const ParameterEntry& ParameterLayout::find(std::string_view name) const {
+  for (const auto& e : entries_)
+    if (e.name == name) return e;
+  throw Error(fmt::format("the model has no parameter named '{}'", name));
+}
+
+bool ParameterLayout::contains(std::string_view name) const {
+  for (const auto& e : entries_)
+    if (e.name == name) return true;
+  return false;
+}
+
+Index ParameterLayout::parameter_count() const {
+  Index n = 0;
+  for (const auto& e : entries_) n += e.size;
+  return n;
+}
+
+}  // namespace posemb::model

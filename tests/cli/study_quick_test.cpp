@@ -1,0 +1,81 @@
+// `posemb study --quick` end to end on the Brown corpus: it runs, and what it writes is
+// well-formed (every scheme, every length, learned positions reported as "cannot evaluate"
+// past L with a reason, perplexities finite and below the vocabulary size).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "posemb/data/brown_corpus.hpp"
+#include "train_cli.hpp"
+
+namespace {
+
+using posemb::testing::fresh_test_dir;
+using posemb::testing::run_cli;
+
+bool brown_installed() { return std::filesystem::exists(posemb::data::default_brown_folder() / "ca01"); }
+
+TEST(StudyCommand, QuickPresetRunsEndToEndAndWritesWellFormedTables) {
+  if (!brown_installed()) GTEST_SKIP() << "the Brown corpus is not installed (scripts/fetch-corpus.sh)";
+  const auto dir = fresh_test_dir("posemb_cli_study");
+  const auto r = run_cli(dir, {"study", "--quick", "--out", (dir / "study").string(), "--threads", "2", "--progress",
+                               "never", "--cache-dir", (dir / "cache").string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(posemb::io::read_file_bytes(dir / "study" / "study.json"));
+  EXPECT_EQ(j["preset"], "quick");
+  EXPECT_EQ(j["train_length"], 32);
+  EXPECT_EQ(j["eval_lengths"], (nlohmann::json{32, 64, 128, 256, 512}));
+  ASSERT_EQ(j["schemes"].size(), 7u);
+  std::vector<std::string> names;
+  for (const auto& s : j["schemes"]) {
+    names.push_back(s["scheme"]);
+    ASSERT_EQ(s["results"].size(), 5u) << s["scheme"];
+    EXPECT_GT(s["train_loss_curve"].size(), 10u);
+    for (std::size_t i = 0; i < 5; ++i) {
+      const auto& cell = s["results"][i];
+      EXPECT_EQ(cell["length"], j["eval_lengths"][i]);
+      if (s["scheme"] == "learned" && i > 0) {
+        EXPECT_EQ(cell["status"], "cannot evaluate");
+        EXPECT_TRUE(cell["perplexity"].is_null());
+        EXPECT_NE(cell["reason"].get<std::string>().find("learned positions"), std::string::npos);
+      } else {
+        EXPECT_EQ(cell["status"], "ok") << s["scheme"] << " at " << cell["length"];
+        const double ppl = cell["perplexity"];
+        EXPECT_TRUE(std::isfinite(ppl) && ppl > 1.0 && ppl < 256.0) << s["scheme"] << ": " << ppl;
+        EXPECT_NEAR(std::log(ppl), cell["mean_loss"].get<double>(), 1e-9);
+      }
+    }
+  }
+  EXPECT_EQ(names, (std::vector<std::string>{"none", "learned", "sinusoidal", "rope", "alibi", "t5", "shaw"}));
+
+  const std::string md = posemb::io::read_file_bytes(dir / "study" / "study.md");
+  EXPECT_NE(md.find("| scheme | 32 (L) | 64 (2L) | 128 (4L) | 256 (8L) | 512 (16L) |"), std::string::npos) << md;
+  EXPECT_NE(md.find("| learned |"), std::string::npos);
+  EXPECT_NE(md.find("cannot evaluate (1)"), std::string::npos);
+  EXPECT_EQ(r.out, md + "\nwrote " + (dir / "study" / "study.md").string() + ", " +
+                       (dir / "study" / "study.json").string() + ", " + (dir / "study" / "study.csv").string() + "\n");
+  const std::string csv = posemb::io::read_file_bytes(dir / "study" / "study.csv");
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 1 + 7 * 5);
+}
+
+TEST(StudyCommand, AnUnknownSchemeIsAnErrorNamingIt) {
+  const auto dir = fresh_test_dir("posemb_cli_study");
+  auto text = dir / "text.txt";
+  posemb::io::write_file_atomically(text, std::string(5000, 'a'));
+  const auto r = run_cli(dir, {"study", "--quick", "--schemes", "rope,absolute", "--corpus", text.string(), "--out",
+                               (dir / "out").string(), "--cache-dir", (dir / "cache").string()});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("unknown positional scheme 'absolute'"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir / "out" / "study.json"));
+}
+
+TEST(StudyCommand, HelpListsThePresetAndTheLengths) {
+  const auto dir = fresh_test_dir("posemb_cli_study");
+  const auto r = run_cli(dir, {"study", "--help"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.out.find("--quick"), std::string::npos);
+  EXPECT_NE(r.out.find("--lengths"), std::string::npos);
+}
+
+}  // namespace
