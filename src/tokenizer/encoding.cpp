@@ -212,7 +212,9 @@ namespace {
 
 // Runs job(i) for i in [0, count) on up to `threads` threads (0: all cores). The first
 // error, by index, is rethrown naming the text.
-// Each thread keeps one PieceCache across its texts.
+// Each thread keeps one PieceCache across its texts, and encodes into its own scratch vector:
+// results[i] is written once, at the end, because neighbouring results' vector headers share
+// cache lines, and two threads appending to neighbours would bounce those lines (false sharing).
 template <class Job>
 void run_parallel(std::size_t count, unsigned threads, Job job) {
   if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
@@ -223,9 +225,10 @@ void run_parallel(std::size_t count, unsigned threads, Job job) {
   std::string error_message;
   const auto worker = [&] {
     PieceCache cache;
+    std::vector<Rank> scratch;
     for (std::size_t i; (i = next.fetch_add(1, std::memory_order_relaxed)) < count;) {
       try {
-        job(i, cache);
+        job(i, cache, scratch);
       } catch (const std::exception& e) {
         const std::lock_guard lock(error_mutex);
         if (i < error_index) {
@@ -251,9 +254,11 @@ void run_parallel(std::size_t count, unsigned threads, Job job) {
 std::vector<std::vector<Rank>> Encoding::encode_ordinary_batch(std::span<const std::string_view> texts,
                                                                unsigned threads) const {
   std::vector<std::vector<Rank>> results(texts.size());
-  run_parallel(texts.size(), threads, [&](std::size_t i, PieceCache& cache) {
+  run_parallel(texts.size(), threads, [&](std::size_t i, PieceCache& cache, std::vector<Rank>& scratch) {
     require_valid_utf8(texts[i]);
-    encode_ordinary_into(texts[i], results[i], cache);
+    scratch.clear();
+    encode_ordinary_into(texts[i], scratch, cache);
+    results[i].assign(scratch.begin(), scratch.end());
   });
   return results;
 }
@@ -262,9 +267,11 @@ std::vector<std::vector<Rank>> Encoding::encode_batch(std::span<const std::strin
                                                       const SpecialTokenSet& allowed,
                                                       const SpecialTokenSet& disallowed, unsigned threads) const {
   std::vector<std::vector<Rank>> results(texts.size());
-  run_parallel(texts.size(), threads, [&](std::size_t i, PieceCache& cache) {
+  run_parallel(texts.size(), threads, [&](std::size_t i, PieceCache& cache, std::vector<Rank>& scratch) {
     require_valid_utf8(texts[i]);
-    encode_with_specials_into(texts[i], allowed, disallowed, results[i], cache);
+    scratch.clear();
+    encode_with_specials_into(texts[i], allowed, disallowed, scratch, cache);
+    results[i].assign(scratch.begin(), scratch.end());
   });
   return results;
 }
