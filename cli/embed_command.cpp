@@ -239,13 +239,6 @@ std::string as_json(const EmbedSteps& s, const EmbedOptions& o) {
   return out + "\n}\n";
 }
 
-void write_output(const std::string& bytes, const std::string& path) {
-  if (path.empty())
-    std::fwrite(bytes.data(), 1, bytes.size(), stdout);
-  else
-    io::write_file_atomically(path, bytes);
-}
-
 void run_embed(EmbedOptions& o) {
   if (o.format != "text" && o.format != "json" && o.format != "npy")
     throw Error(fmt::format("--format {}: unknown format; use text, json or npy", o.format));

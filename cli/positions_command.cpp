@@ -1,10 +1,13 @@
-// `posemb positions SCHEME ...`: prints a positional scheme's values as JSON.
+// `posemb positions SCHEME ...`: prints a positional scheme's values as JSON (default) or as
+// PyTorch prints tensors (--format torch), to standard output or atomically to -o FILE.
 //
 //   posemb positions schemes
 //   posemb positions sinusoidal --length 8 --dim 16 [--layout interleaved|concat] [--base 10000]
 //                               [--start 0] [--scale 1] [--double-angles]
 //   posemb positions rope --config config.json [--positions 0,1,4096] [--seq-len N] [--p-rope F]
 //   posemb positions rope --head-dim 64 [--theta 10000] [--rotary-dim 32] [--interleaved] ...
+//   posemb positions rope --config config.json --apply q.npy [--offset N | --positions ...] [-o out.npy]
+//   posemb positions axial-rope --head-dim 16 --rows 2 --cols 3 [--theta 100]
 //   posemb positions alibi --heads 12 --length 8 [--q-start 0] [--symmetric]
 //   posemb positions t5 --length 16 [--num-buckets 32] [--max-distance 128] [--causal]
 //   posemb positions shaw --length 8 --clip 4
@@ -16,7 +19,11 @@
 #include <vector>
 
 #include "commands.hpp"
+#include "output.hpp"
+#include "positions_report.hpp"
 #include "posemb/core/error.hpp"
+#include "posemb/io/npy.hpp"
+#include "posemb/positional/axial_rope.hpp"
 #include "posemb/positional/alibi.hpp"
 #include "posemb/positional/hf_config.hpp"
 #include "posemb/positional/rope.hpp"
@@ -31,36 +38,15 @@ namespace {
 using nlohmann::ordered_json;
 namespace pos = posemb::positional;
 
-// One key per line, each value compact: readable and still a single JSON document.
-void print_json(const ordered_json& doc) {
-  std::string out = "{\n";
-  bool first = true;
-  for (const auto& [key, value] : doc.items()) {
-    out += first ? "  " : ",\n  ";
-    first = false;
-    out += ordered_json(key).dump() + ": " + value.dump();
-  }
-  out += "\n}\n";
-  fmt::print("{}", out);
+PositionsReport header(pos::SchemeKind kind) {
+  PositionsReport report;
+  report.value("scheme", pos::scheme_name(kind));
+  report.value("acts_on", pos::placement_name(pos::placement_of(kind)));
+  return report;
 }
 
-ordered_json header(pos::SchemeKind kind) {
-  ordered_json doc;
-  doc["scheme"] = pos::scheme_name(kind);
-  doc["acts_on"] = pos::placement_name(pos::placement_of(kind));
-  return doc;
-}
-
-template <class T>
-ordered_json matrix(const T* data, Index rows, Index cols) {
-  ordered_json m = ordered_json::array();
-  for (Index r = 0; r < rows; ++r) {
-    ordered_json row = ordered_json::array();
-    for (Index c = 0; c < cols; ++c) row.push_back(data[r * cols + c]);
-    m.push_back(std::move(row));
-  }
-  return m;
-}
+// A [rows, cols] float32 tensor from row-major values.
+Tensor matrix(std::span<const float> values, Index rows, Index cols) { return Tensor({rows, cols}, values); }
 
 std::vector<Index> parse_positions(const std::string& list) {
   std::vector<Index> out;
@@ -83,10 +69,19 @@ std::vector<Index> parse_positions(const std::string& list) {
   return out;
 }
 
-void add_format_option(CLI::App* sub, std::string& format) {
-  sub->add_option("--format", format, "Output format (json; PyTorch's text format comes with core/tensor_print)")
-      ->check(CLI::IsMember({"json"}))
-      ->default_val("json");
+// Every subcommand prints to stdout or -o FILE, as JSON or as PyTorch prints tensors.
+struct OutputOptions {
+  std::string format = "json";
+  std::string output;
+  void print(const PositionsReport& report) const { write_output(report.render(format), output); }
+};
+
+void add_output_options(CLI::App* sub, OutputOptions& o,
+                        const std::string& help = "json (one document) or torch (labels, then tensors as PyTorch "
+                                                  "prints them)",
+                        const std::vector<std::string>& formats = positions_formats()) {
+  sub->add_option("--format", o.format, help)->check(CLI::IsMember(formats))->default_val("json");
+  sub->add_option("-o,--output", o.output, "Write to this file (atomically) instead of standard output");
 }
 
 void add_schemes(CLI::App& positions) {
@@ -105,7 +100,7 @@ void add_sinusoidal(CLI::App& positions) {
     pos::SinusoidalParams params;
     std::string layout = "interleaved";
     bool double_angles = false;
-    std::string format;
+    OutputOptions out;
   };
   auto o = std::make_shared<Options>();
   auto* sub = positions.add_subcommand("sinusoidal", "Fixed sinusoidal table (added to the input embeddings)");
@@ -117,23 +112,81 @@ void add_sinusoidal(CLI::App& positions) {
       ->default_val(0);
   sub->add_option("--scale", o->params.scale, "Multiplies the table")->default_val(1.0f);
   sub->add_flag("--double-angles", o->double_angles, "Angles in double instead of float32 (the references' choice)");
-  add_format_option(sub, o->format);
+  add_output_options(sub, o->out);
   sub->callback([o] {
     o->params.layout = pos::parse_sinusoidal_layout(o->layout);
     if (o->double_angles) o->params.precision = pos::AnglePrecision::kFloat64;
     const pos::SinusoidalPositions sinusoidal(o->params);
     const Tensor table = sinusoidal.table(o->length);
-    ordered_json doc = header(pos::SchemeKind::kSinusoidal);
-    doc["layout"] = pos::sinusoidal_layout_name(o->params.layout);
-    doc["dim"] = o->params.dim;
-    doc["base"] = o->params.base;
-    doc["first_position"] = o->params.first_position;
-    doc["scale"] = o->params.scale;
-    doc["angles"] = o->double_angles ? "float64" : "float32";
-    doc["shape"] = table.shape();
-    doc["values"] = matrix(table.data(), o->length, o->params.dim);
-    print_json(doc);
+    PositionsReport report = header(pos::SchemeKind::kSinusoidal);
+    report.value("layout", pos::sinusoidal_layout_name(o->params.layout));
+    report.value("dim", o->params.dim);
+    report.value("base", o->params.base);
+    report.value("first_position", o->params.first_position);
+    report.value("scale", o->params.scale);
+    report.value("angles", o->double_angles ? "float64" : "float32");
+    report.tensor("values", table, "shape");
+    o->out.print(report);
   });
+}
+
+// Token positions for a [batch, seq] grid: --positions (seq entries shared by every row, or
+// batch x seq entries), or offset + s.
+std::vector<Index> token_positions(const std::string& list, Index offset, Index batch, Index seq) {
+  std::vector<Index> positions;
+  if (list.empty()) {
+    for (Index b = 0; b < batch; ++b)
+      for (Index s = 0; s < seq; ++s) positions.push_back(offset + s);
+    return positions;
+  }
+  const std::vector<Index> given = parse_positions(list);
+  const auto count = static_cast<Index>(given.size());
+  if (count == batch * seq) return given;
+  if (count != seq)
+    throw Error(fmt::format("--positions has {} entries; the tensor needs seq = {} (shared by every row) or batch x seq "
+                            "= {}",
+                            count, seq, batch * seq));
+  for (Index b = 0; b < batch; ++b) positions.insert(positions.end(), given.begin(), given.end());
+  return positions;
+}
+
+// The cos/sin cache covers positions [0, max]; past 2^24 float32 cannot tell neighbouring
+// positions apart anyway, and the cache would not fit in memory.
+constexpr Index kMaxAppliedPosition = Index{1} << 24;
+
+template <class RopeOptions>
+void apply_rope_to_file(const pos::RopeParams& params, const RopeOptions& o) {
+  if (o.out.format == "npy" && o.out.output.empty())
+    throw Error("--format npy writes a binary file: name it with -o FILE");
+  Tensor x = io::read_npy(o.apply);
+  const Shape given = x.shape();
+  if (x.rank() == 3) x.reshape({1, given[0], given[1], given[2]});
+  if (x.rank() != 4)
+    throw Error(fmt::format("--apply {}: shape {} is neither [batch, seq, heads, head_dim] nor [seq, heads, head_dim]",
+                            o.apply, shape_to_string(given)));
+  if (x.size(3) != params.head_dim)
+    throw Error(fmt::format("--apply {}: the last dimension is {}, but the RoPE's head_dim is {}", o.apply, x.size(3),
+                            params.head_dim));
+  const std::vector<Index> positions = token_positions(o.positions, o.offset, x.size(0), x.size(1));
+  const Index last = positions.empty() ? 0 : *std::max_element(positions.begin(), positions.end());
+  if (last >= kMaxAppliedPosition)
+    throw Error(fmt::format("--positions / --offset: position {} is past {} (2^24), where float32 positions stop "
+                            "being exact",
+                            last, kMaxAppliedPosition));
+  const auto precision = o.double_angles ? pos::AnglePrecision::kFloat64 : pos::AnglePrecision::kFloat32;
+  const pos::Rope rope(params, last + 1, precision, o.seq_len);
+  Tensor rotated(x.shape());
+  rope.apply(x.view(), rotated.view(), positions);
+  rotated.reshape(given);
+  if (o.out.format == "npy") return io::write_npy(o.out.output, rotated.view());
+  PositionsReport report = header(pos::SchemeKind::kRope);
+  report.value("rope_type", pos::rope_type_name(params.scaling.type));
+  report.value("pairing", params.pairing == pos::RopePairing::kHalves ? "halves" : "interleaved");
+  report.value("attention_factor", rope.frequencies().attention_factor);
+  report.value("input", o.apply);
+  report.value("positions", positions);
+  report.tensor("rotated", std::move(rotated), "shape");
+  o.out.print(report);
 }
 
 void add_rope(CLI::App& positions) {
@@ -147,7 +200,9 @@ void add_rope(CLI::App& positions) {
     std::optional<Index> seq_len;
     double p_rope = 1.0;
     bool double_angles = false;
-    std::string format;
+    std::string apply;
+    Index offset = 0;
+    OutputOptions out;
   };
   auto o = std::make_shared<Options>();
   auto* sub = positions.add_subcommand(
@@ -158,11 +213,24 @@ void add_rope(CLI::App& positions) {
   sub->add_option("--rotary-dim", o->rotary_dim, "Rotated channels (with --head-dim; default all)")->needs(head);
   sub->add_option("--theta", o->theta, "Base (with --head-dim)")->needs(head);
   sub->add_flag("--interleaved", o->interleaved, "GPT-J pairing (with --head-dim; default halves)")->needs(head);
-  sub->add_option("--positions", o->positions, "Comma-separated positions to print cos/sin at, e.g. 0,1,4096");
+  auto* positions_option = sub->add_option(
+      "--positions", o->positions,
+      "Comma-separated positions to print cos/sin at, e.g. 0,1,4096; with --apply, the tokens' positions (seq "
+      "or batch x seq of them)");
   sub->add_option("--seq-len", o->seq_len, "Sequence length for dynamic / longrope (HF: max position + 1)");
   sub->add_option("--p-rope", o->p_rope, "p-RoPE: fraction of the highest frequencies kept")->default_val(1.0);
   sub->add_flag("--double-angles", o->double_angles, "Angles in double instead of float32");
-  add_format_option(sub, o->format);
+  auto* apply = sub->add_option("--apply", o->apply,
+                                "Rotate the float32 tensor in this .npy file ([batch, seq, heads, head_dim] or "
+                                "[seq, heads, head_dim]) and print or write the result");
+  apply->check(CLI::ExistingFile);
+  sub->add_option("--offset", o->offset, "With --apply: position of the first token of every row (a KV-cache offset)")
+      ->needs(apply)
+      ->excludes(positions_option)
+      ->default_val(0);
+  add_output_options(sub, o->out,
+                     "json, torch (as PyTorch prints tensors), or npy (with --apply: the rotated tensor, to -o)",
+                     {"json", "torch", "npy"});
   sub->callback([o] {
     pos::RopeParams params;
     if (!o->config.empty()) {
@@ -176,26 +244,74 @@ void add_rope(CLI::App& positions) {
       throw Error("positions rope: give --config FILE or --head-dim N");
     }
     params.kept_frequency_fraction = o->p_rope;
+    if (!o->apply.empty()) return apply_rope_to_file(params, *o);
+    if (o->out.format == "npy") throw Error("--format npy writes the rotated tensor of --apply FILE.npy; give --apply");
     const pos::RopeFrequencies f = pos::compute_rope_frequencies(params, o->seq_len);
-    ordered_json doc = header(pos::SchemeKind::kRope);
-    doc["rope_type"] = pos::rope_type_name(params.scaling.type);
-    doc["pairing"] = params.pairing == pos::RopePairing::kHalves ? "halves" : "interleaved";
-    doc["head_dim"] = params.head_dim;
-    doc["rotary_dim"] = params.rotary_dim;
-    doc["theta"] = params.theta;
-    if (o->seq_len) doc["seq_len"] = *o->seq_len;
-    doc["attention_factor"] = f.attention_factor;
-    doc["inv_freq"] = f.inv_freq;
+    PositionsReport report = header(pos::SchemeKind::kRope);
+    report.value("rope_type", pos::rope_type_name(params.scaling.type));
+    report.value("pairing", params.pairing == pos::RopePairing::kHalves ? "halves" : "interleaved");
+    report.value("head_dim", params.head_dim);
+    report.value("rotary_dim", params.rotary_dim);
+    report.value("theta", params.theta);
+    if (o->seq_len) report.value("seq_len", *o->seq_len);
+    report.value("attention_factor", f.attention_factor);
+    report.tensor("inv_freq", Tensor({static_cast<Index>(f.inv_freq.size())}, f.inv_freq));
     if (!o->positions.empty()) {
       const auto at = parse_positions(o->positions);
       const auto precision = o->double_angles ? pos::AnglePrecision::kFloat64 : pos::AnglePrecision::kFloat32;
       const pos::RopeCache cache = pos::rope_cos_sin_at(f, at, precision);
-      doc["angles"] = o->double_angles ? "float64" : "float32";
-      doc["positions"] = at;
-      doc["cos"] = matrix(cache.cos.data(), cache.positions, cache.half);
-      doc["sin"] = matrix(cache.sin.data(), cache.positions, cache.half);
+      report.value("angles", o->double_angles ? "float64" : "float32");
+      report.value("positions", at);
+      report.tensor("cos", matrix(cache.cos, cache.positions, cache.half));
+      report.tensor("sin", matrix(cache.sin, cache.positions, cache.half));
     }
-    print_json(doc);
+    o->out.print(report);
+  });
+}
+
+void add_axial_rope(CLI::App& positions) {
+  struct Options {
+    pos::AxialRopeParams params;
+    Index rows = 0, cols = 0;
+    bool interleaved = false;
+    bool double_angles = false;
+    OutputOptions out;
+  };
+  auto o = std::make_shared<Options>();
+  auto* sub = positions.add_subcommand(
+      "axial-rope", "2-D (axial) RoPE for a grid of tokens: frequencies, and cos/sin of each token's row and column");
+  sub->add_option("--head-dim", o->params.head_dim, "Head dimension (a multiple of 4)")->required();
+  sub->add_option("--rows", o->rows, "Rows of the grid")->required();
+  sub->add_option("--cols", o->cols, "Columns of the grid")->required();
+  sub->add_option("--theta", o->params.theta, "Base")->default_val(10000.0);
+  sub->add_flag("--interleaved", o->interleaved, "GPT-J pairing within each half (default halves)");
+  sub->add_flag("--double-angles", o->double_angles, "Angles in double instead of float32");
+  add_output_options(sub, o->out);
+  sub->callback([o] {
+    if (o->rows < 1 || o->cols < 1)
+      throw Error(fmt::format("positions axial-rope: --rows and --cols must be 1 or more, got {} and {}", o->rows,
+                              o->cols));
+    o->params.pairing = o->interleaved ? pos::RopePairing::kInterleaved : pos::RopePairing::kHalves;
+    const auto precision = o->double_angles ? pos::AnglePrecision::kFloat64 : pos::AnglePrecision::kFloat32;
+    const pos::AxialRope axial(o->params, std::max(o->rows, o->cols), precision);
+    const pos::GridPositions grid = pos::grid_positions(1, o->rows, o->cols);
+    const pos::RopeCache by_row = pos::rope_cos_sin_at(axial.frequencies(), grid.rows, precision);
+    const pos::RopeCache by_col = pos::rope_cos_sin_at(axial.frequencies(), grid.cols, precision);
+    PositionsReport report = header(pos::SchemeKind::kAxialRope);
+    report.value("head_dim", o->params.head_dim);
+    report.value("theta", o->params.theta);
+    report.value("pairing", o->interleaved ? "interleaved" : "halves");
+    report.value("layout", "channels [0, head_dim/2) rotate by the row, [head_dim/2, head_dim) by the column");
+    report.value("grid", std::vector<Index>{o->rows, o->cols});
+    report.value("token_rows", grid.rows);
+    report.value("token_cols", grid.cols);
+    const auto& inv_freq = axial.frequencies().inv_freq;
+    report.tensor("inv_freq", Tensor({static_cast<Index>(inv_freq.size())}, inv_freq));
+    report.tensor("cos_row", matrix(by_row.cos, by_row.positions, by_row.half));
+    report.tensor("sin_row", matrix(by_row.sin, by_row.positions, by_row.half));
+    report.tensor("cos_col", matrix(by_col.cos, by_col.positions, by_col.half));
+    report.tensor("sin_col", matrix(by_col.sin, by_col.positions, by_col.half));
+    o->out.print(report);
   });
 }
 
@@ -203,7 +319,7 @@ void add_alibi(CLI::App& positions) {
   struct Options {
     Index heads = 0, length = 0, q_start = 0;
     bool symmetric = false;
-    std::string format;
+    OutputOptions out;
   };
   auto o = std::make_shared<Options>();
   auto* sub = positions.add_subcommand("alibi", "ALiBi slopes and bias matrices (added to attention scores)");
@@ -211,21 +327,18 @@ void add_alibi(CLI::App& positions) {
   sub->add_option("--length", o->length, "Number of keys (and of queries)")->required();
   sub->add_option("--q-start", o->q_start, "Position of the first query (a KV-cache offset)")->default_val(0);
   sub->add_flag("--symmetric", o->symmetric, "-m|j - i| (bidirectional) instead of m (j - i)");
-  add_format_option(sub, o->format);
+  add_output_options(sub, o->out);
   sub->callback([o] {
     if (o->length < 0) throw Error(fmt::format("positions alibi: --length must be 0 or more, got {}", o->length));
     const pos::Alibi alibi({o->heads, o->symmetric ? pos::AlibiDirection::kSymmetric : pos::AlibiDirection::kCausal});
     const Index q_len = std::max<Index>(o->length - o->q_start, 0);
     const Tensor bias = alibi.bias_matrix(q_len, o->length, o->q_start, 0);
-    ordered_json doc = header(pos::SchemeKind::kAlibi);
-    doc["form"] = o->symmetric ? "-m|j-i|" : "m(j-i)";
-    doc["slopes"] = alibi.slopes();
-    doc["q_start"] = o->q_start;
-    doc["shape"] = bias.shape();
-    ordered_json heads = ordered_json::array();
-    for (Index h = 0; h < o->heads; ++h) heads.push_back(matrix(bias.data() + h * q_len * o->length, q_len, o->length));
-    doc["bias"] = heads;
-    print_json(doc);
+    PositionsReport report = header(pos::SchemeKind::kAlibi);
+    report.value("form", o->symmetric ? "-m|j-i|" : "m(j-i)");
+    report.tensor("slopes", Tensor({o->heads}, alibi.slopes()));
+    report.value("q_start", o->q_start);
+    report.tensor("bias", bias, "shape");
+    o->out.print(report);
   });
 }
 
@@ -235,7 +348,7 @@ void add_t5(CLI::App& positions) {
     Index length = 0;
     bool causal = false;
     bool bidirectional_flag = false;
-    std::string format;
+    OutputOptions out;
   };
   auto o = std::make_shared<Options>();
   auto* sub = positions.add_subcommand("t5", "T5 relative-position bucket matrices (bias on attention scores)");
@@ -244,38 +357,36 @@ void add_t5(CLI::App& positions) {
   sub->add_option("--max-distance", o->params.max_distance, "Distance of the last bucket")->default_val(128);
   auto* causal = sub->add_flag("--causal", o->causal, "Decoder buckets (default: bidirectional, the encoder's)");
   sub->add_flag("--bidirectional", o->bidirectional_flag, "Encoder buckets (the default)")->excludes(causal);
-  add_format_option(sub, o->format);
+  add_output_options(sub, o->out);
   sub->callback([o] {
     o->params.bidirectional = !o->causal;
     const IdTensor buckets = pos::t5_bucket_matrix(o->params, o->length, o->length);
-    ordered_json doc = header(pos::SchemeKind::kT5);
-    doc["num_buckets"] = o->params.num_buckets;
-    doc["max_distance"] = o->params.max_distance;
-    doc["bidirectional"] = o->params.bidirectional;
-    doc["shape"] = buckets.shape();
-    doc["buckets"] = matrix(buckets.data(), o->length, o->length);
-    print_json(doc);
+    PositionsReport report = header(pos::SchemeKind::kT5);
+    report.value("num_buckets", o->params.num_buckets);
+    report.value("max_distance", o->params.max_distance);
+    report.value("bidirectional", o->params.bidirectional);
+    report.tensor("buckets", buckets, "shape");
+    o->out.print(report);
   });
 }
 
 void add_shaw(CLI::App& positions) {
   struct Options {
     Index clip = 0, length = 0;
-    std::string format;
+    OutputOptions out;
   };
   auto o = std::make_shared<Options>();
   auto* sub = positions.add_subcommand("shaw", "Shaw et al. clipped relative-position index matrices");
   sub->add_option("--clip", o->clip, "Maximum relative distance k (tables have 2k + 1 rows)")->required();
   sub->add_option("--length", o->length, "Number of queries and keys")->required();
-  add_format_option(sub, o->format);
+  add_output_options(sub, o->out);
   sub->callback([o] {
     const IdTensor index = pos::shaw_index_matrix(o->clip, o->length, o->length);
-    ordered_json doc = header(pos::SchemeKind::kShaw);
-    doc["max_relative_position"] = o->clip;
-    doc["table_rows"] = 2 * o->clip + 1;
-    doc["shape"] = index.shape();
-    doc["index"] = matrix(index.data(), o->length, o->length);
-    print_json(doc);
+    PositionsReport report = header(pos::SchemeKind::kShaw);
+    report.value("max_relative_position", o->clip);
+    report.value("table_rows", 2 * o->clip + 1);
+    report.tensor("index", index, "shape");
+    o->out.print(report);
   });
 }
 
@@ -287,6 +398,7 @@ void add_positions_command(CLI::App& app) {
   add_schemes(*positions);
   add_sinusoidal(*positions);
   add_rope(*positions);
+  add_axial_rope(*positions);
   add_alibi(*positions);
   add_t5(*positions);
   add_shaw(*positions);
