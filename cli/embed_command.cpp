@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <numeric>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -30,6 +31,9 @@
 
 #include "posemb/io/npy.hpp"
 #include "posemb/io/safetensors.hpp"
+#include "posemb/positional/input_positions.hpp"
+#include "posemb/positional/scheme.hpp"
+#include "posemb/positional/sinusoidal.hpp"
 #include "posemb/tokenizer/encoding.hpp"
 
 namespace posemb::cli {
@@ -50,6 +54,8 @@ struct EmbedOptions {
   Index context = 5;
   std::uint64_t seed = kDefaultSeed;
   std::string scheme = "learned";
+  positional::SinusoidalParams sinusoidal;  // --scheme sinusoidal (dim is --dim)
+  std::string layout = "interleaved";
   std::string weights;
   std::string token_table = "wte.weight";
   std::string position_table = "wpe.weight";
@@ -60,6 +66,8 @@ struct EmbedOptions {
   bool context_given = false;
   bool seed_given = false;
   bool table_names_given = false;
+  bool position_table_given = false;
+  bool sinusoidal_options_given = false;
 };
 
 // Every step of the pipeline, for printing.
@@ -70,19 +78,23 @@ struct EmbedSteps {
   std::string source;             // where the tables came from
   IdTensor inputs;                // [1, n]
   Tensor token_embeddings;        // [1, n, dim]
+  std::string positions_label;    // how the position rows were made
+  bool positions_learned = false; // rows of a learned table (they have a grad_fn in PyTorch)
   Tensor position_embeddings;     // [n, dim]
   Tensor input_embeddings;        // [1, n, dim]
 };
 
+// The schemes that add rows to the input embeddings; the others act inside attention.
 void check_scheme(const std::string& scheme) {
-  if (scheme == "learned") return;
-  for (const char* later : {"nope", "sinusoidal", "rope", "axial-rope", "alibi", "t5", "shaw"})
-    if (scheme == later)
-      throw Error(
-          fmt::format("--scheme {}: not available in `posemb embed` yet (it arrives with the positional "
-                      "encodings); the only scheme for now is `learned`",
-                      scheme));
-  throw Error(fmt::format("--scheme {}: unknown scheme; the only scheme for now is `learned`", scheme));
+  if (scheme == "learned" || scheme == "sinusoidal" || scheme == "nope" || scheme == "none") return;
+  const auto known = positional::all_scheme_kinds();
+  for (const auto kind : known)
+    if (positional::scheme_name(kind) == scheme)
+      throw Error(fmt::format("--scheme {}: {} acts inside attention, on the {}, not on the input embeddings, so "
+                              "`posemb embed` has nothing to add; see its values with `posemb positions {}`. "
+                              "Schemes that add to the input: learned, sinusoidal, nope",
+                              scheme, scheme, positional::placement_name(positional::placement_of(kind)), scheme));
+  throw Error(fmt::format("--scheme {}: unknown scheme; use learned, sinusoidal or nope (the input schemes)", scheme));
 }
 
 std::vector<std::int64_t> gpt2_ids(const std::string& text) {
@@ -92,30 +104,41 @@ std::vector<std::int64_t> gpt2_ids(const std::string& text) {
 
 struct Tables {
   TokenEmbedding tokens;
-  LearnedPositionEmbedding positions;
+  std::optional<LearnedPositionEmbedding> positions;  // --scheme learned only
   std::string source;
 };
 
-// nn.Embedding(50257, dim) then nn.Embedding(context, dim), drawn in that order from one seed.
+bool learned(const EmbedOptions& o) { return o.scheme == "learned"; }
+
+// nn.Embedding(50257, dim) then, for learned positions, nn.Embedding(context, dim), drawn in
+// that order from one seed (so the token table is the same whatever the scheme).
 Tables random_tables(const EmbedOptions& o) {
   Generator gen(o.seed);
   TokenEmbedding tokens(kGpt2VocabSize, o.dim, gen);
+  const std::string source =
+      fmt::format("random, torch.manual_seed({}): nn.Embedding({}, {})", o.seed, kGpt2VocabSize, o.dim);
+  if (!learned(o)) return {std::move(tokens), std::nullopt, source};
   LearnedPositionEmbedding positions(o.context, o.dim, gen);
-  return {std::move(tokens), std::move(positions),
-          fmt::format("random, torch.manual_seed({}): nn.Embedding({}, {}), nn.Embedding({}, {})", o.seed,
-                      kGpt2VocabSize, o.dim, o.context, o.dim)};
+  return {std::move(tokens), std::move(positions), source + fmt::format(", nn.Embedding({}, {})", o.context, o.dim)};
 }
 
 // The two tables from a safetensors file; --dim and --context, when given, must agree.
 Tables file_tables(EmbedOptions& o) {
   const io::SafetensorsFile file(o.weights);
   Tensor token_weight = file.load_tensor(o.token_table);
-  Tensor position_weight = file.load_tensor(o.position_table);
   const auto describe = [&](const std::string& name, const Tensor& t) {
     return fmt::format("{}: tensor '{}' has shape {}", o.weights, name, shape_to_string(t.shape()));
   };
   if (token_weight.rank() != 2)
     throw Error(describe(o.token_table, token_weight) + ", but a token table must be [vocab, dim]");
+  if (!learned(o)) {
+    if (o.dim_given && token_weight.size(1) != o.dim)
+      throw Error(describe(o.token_table, token_weight) +
+                  fmt::format(", so its dim is {}, not --dim {}", token_weight.size(1), o.dim));
+    o.dim = token_weight.size(1);
+    return {TokenEmbedding(std::move(token_weight)), std::nullopt, fmt::format("{}: '{}'", o.weights, o.token_table)};
+  }
+  Tensor position_weight = file.load_tensor(o.position_table);
   if (position_weight.rank() != 2)
     throw Error(describe(o.position_table, position_weight) + ", but a position table must be [max_len, dim]");
   if (o.dim_given && token_weight.size(1) != o.dim)
@@ -141,6 +164,11 @@ EmbedSteps run_pipeline(EmbedOptions& o) {
     throw Error("--token-table and --position-table name tensors in a weights file: give the file with --weights");
   if (!o.weights.empty() && o.seed_given)
     throw Error("--seed draws random tables, but --weights reads them from a file: give one or the other");
+  if (!learned(o) && o.position_table_given)
+    throw Error(fmt::format("--position-table names a learned position table, but --scheme {} has none", o.scheme));
+  if (o.scheme != "sinusoidal" && o.sinusoidal_options_given)
+    throw Error(fmt::format("--layout, --base, --start and --scale set sinusoidal positions, not --scheme {}",
+                            o.scheme));
   if (o.dim < 1) throw Error(fmt::format("--dim must be at least 1, got {}", o.dim));
   if (o.context < 1) throw Error(fmt::format("--context must be at least 1, got {}", o.context));
 
@@ -157,7 +185,24 @@ EmbedSteps run_pipeline(EmbedOptions& o) {
   const Index n = std::min<Index>(o.context, static_cast<Index>(steps.ids.size()));
   steps.inputs = IdTensor({1, n}, std::span<const std::int64_t>(steps.ids.data(), static_cast<std::size_t>(n)));
   steps.token_embeddings = tables.tokens.forward(steps.inputs.view());
-  steps.position_embeddings = tables.positions.forward(0, n);
+  if (tables.positions) {
+    steps.positions_learned = true;
+    steps.positions_label = fmt::format("position embeddings (learned, positions 0 to {}):", n - 1);
+    steps.position_embeddings = tables.positions->forward(0, n);
+  } else {
+    positional::SinusoidalParams params = o.sinusoidal;
+    params.dim = o.dim;
+    params.layout = positional::parse_sinusoidal_layout(o.layout);
+    std::vector<Index> token_indices(static_cast<std::size_t>(n));
+    std::iota(token_indices.begin(), token_indices.end(), Index{0});
+    steps.position_embeddings = positional::input_position_rows(o.scheme, params, token_indices);
+    steps.positions_label =
+        o.scheme != "sinusoidal"
+            ? std::string("position embeddings (nope: no positions, zeros; the sum is the token embeddings):")
+            : fmt::format("position encodings (sinusoidal, {}, base {}, positions {} to {}{}):",
+                          positional::sinusoidal_layout_name(params.layout), params.base, params.first_position,
+                          params.first_position + n - 1, params.scale == 1.0f ? "" : fmt::format(", x {}", params.scale));
+  }
   steps.input_embeddings =
       embedding::add_position_embeddings(steps.token_embeddings.view(), steps.position_embeddings.view());
   return steps;
@@ -174,7 +219,6 @@ std::string inputs_label(const EmbedSteps& s) {
 }
 
 std::string as_text(const EmbedSteps& s) {
-  const Index n = s.inputs.size(1);
   const std::vector<std::string> lookup{"grad_fn=<EmbeddingBackward0>"};
   std::string out;
   const auto line = [&](const std::string& text) { out += text + "\n"; };
@@ -186,8 +230,8 @@ std::string as_text(const EmbedSteps& s) {
   line("token embeddings:");
   line(format_torch(s.token_embeddings, lookup));
   line(format_torch_size(s.token_embeddings.shape()));
-  line(fmt::format("position embeddings (learned, positions 0 to {}):", n - 1));
-  line(format_torch(s.position_embeddings, lookup));
+  line(s.positions_label);
+  line(s.positions_learned ? format_torch(s.position_embeddings, lookup) : format_torch(s.position_embeddings));
   line(format_torch_size(s.position_embeddings.shape()));
   line("input embeddings (token + position):");
   line(format_torch(s.input_embeddings, {"grad_fn=<AddBackward0>"}));
@@ -260,8 +304,8 @@ void add_embed_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand(
       "embed",
       "Text to input embeddings, step by step, printed as PyTorch prints them: gpt2 token ids, a [1, n] batch of "
-      "the first --context ids, token embeddings, learned position embeddings, and their sum. With no arguments it "
-      "runs the notebook's example.");
+      "the first --context ids, token embeddings, position embeddings (learned, sinusoidal or none), and their sum. "
+      "With no arguments it runs the notebook's example.");
   cmd->add_option("text", options->text,
                   "Text to embed; '-' reads standard input (default: \"Hello my name is Ajay\")");
   cmd->add_option("--dim", options->dim, "Embedding width (default 2; with --weights, the file's)");
@@ -269,7 +313,15 @@ void add_embed_command(CLI::App& app) {
                   "Tokens kept, and rows of the learned position table (default 5; with --weights, the table's rows)");
   cmd->add_option("--seed", options->seed,
                   "Seed of the random tables, as torch.manual_seed (default 123, the seed of Raschka's book)");
-  cmd->add_option("--scheme", options->scheme, "Positional scheme added to the token embeddings: learned (default)");
+  cmd->add_option("--scheme", options->scheme,
+                  "Positions added to the token embeddings: learned (default), sinusoidal or nope (none); rope, axial-rope, "
+                  "alibi, t5 and shaw act inside attention instead (see `posemb positions`)");
+  cmd->add_option("--layout", options->layout,
+                  "Sinusoidal layout: interleaved (Vaswani, default) or concat (tensor2tensor / fairseq)");
+  cmd->add_option("--base", options->sinusoidal.base, "Sinusoidal base of the wavelengths (default 10000)");
+  cmd->add_option("--start", options->sinusoidal.first_position,
+                  "Sinusoidal position of the first token (default 0; fairseq: padding_idx + 1 = 2)");
+  cmd->add_option("--scale", options->sinusoidal.scale, "Multiplies the sinusoidal rows (default 1)");
   cmd->add_option("--weights", options->weights, "Read both tables from this safetensors file instead of drawing them");
   cmd->add_option("--token-table", options->token_table, "Token table's name in --weights (default wte.weight)");
   cmd->add_option("--position-table", options->position_table,
@@ -282,6 +334,9 @@ void add_embed_command(CLI::App& app) {
     options->context_given = cmd->count("--context") > 0;
     options->seed_given = cmd->count("--seed") > 0;
     options->table_names_given = cmd->count("--token-table") + cmd->count("--position-table") > 0;
+    options->position_table_given = cmd->count("--position-table") > 0;
+    options->sinusoidal_options_given =
+        cmd->count("--layout") + cmd->count("--base") + cmd->count("--start") + cmd->count("--scale") > 0;
     run_embed(*options);
   });
 }

@@ -52,6 +52,7 @@ std::string_view placement_name(Placement placement) {
 }
 
 SchemeKind parse_scheme_kind(std::string_view name) {
+  if (name == "none") return SchemeKind::kNope;  // the trainer's name for NoPE
   std::string known;
   for (const SchemeKind kind : all_scheme_kinds()) {
     if (scheme_name(kind) == name) return kind;

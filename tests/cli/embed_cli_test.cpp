@@ -80,8 +80,19 @@ void expect_errors(std::initializer_list<ErrorCase> cases, const std::vector<std
 
 TEST(EmbedCli, BadOptionsAreClearErrorsOnStderr) {
   expect_errors({
-      {{"--scheme", "sinusoidal"}, "--scheme sinusoidal: not available in `posemb embed` yet"},
-      {{"--scheme", "fourier"}, "--scheme fourier: unknown scheme"},
+      {{"--scheme", "fourier"}, "--scheme fourier: unknown scheme; use learned, sinusoidal or nope"},
+      {{"--scheme", "rope"}, "--scheme rope: rope acts inside attention, on the queries and keys, not on the input "
+                             "embeddings, so `posemb embed` has nothing to add; see its values with `posemb "
+                             "positions rope`"},
+      {{"--scheme", "axial-rope"}, "on the queries and keys, not on the input embeddings"},
+      {{"--scheme", "alibi"}, "alibi acts inside attention, on the attention scores"},
+      {{"--scheme", "t5"}, "t5 acts inside attention, on the attention scores"},
+      {{"--scheme", "shaw"}, "`posemb positions shaw`"},
+      {{"--scheme", "sinusoidal", "--weights", "w.safetensors", "--position-table", "wpe"},
+       "--position-table names a learned position table, but --scheme sinusoidal has none"},
+      {{"--layout", "concat"}, "--layout, --base, --start and --scale set sinusoidal positions, not --scheme learned"},
+      {{"--scheme", "sinusoidal", "--layout", "spiral"}, "spiral"},
+      {{"--scheme", "sinusoidal", "--dim", "3"}, "dim"},
       {{"--dim", "0"}, "--dim must be at least 1, got 0"},
       {{"--context", "-3"}, "--context must be at least 1, got -3"},
       {{"--format", "xml"}, "--format xml: unknown format"},

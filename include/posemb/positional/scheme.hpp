@@ -26,7 +26,8 @@ Placement placement_of(SchemeKind kind);
 // "none", "input embeddings", "queries and keys", "attention scores"
 std::string_view placement_name(Placement placement);
 
-// Inverse of scheme_name; throws posemb::Error listing the known names.
+// Inverse of scheme_name ("none" is NoPE too, as the trainer spells it); throws posemb::Error
+// listing the known names.
 SchemeKind parse_scheme_kind(std::string_view name);
 
 std::vector<SchemeKind> all_scheme_kinds();
