@@ -1,6 +1,46 @@
+// Additive position rows: the scalar reference and the Highway SIMD version (this file is
+// compiled once per SIMD target by hwy/foreach_target.h). See include/posemb/kernels/position_rows.hpp.
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "kernels/position_rows.cpp"
+#include <hwy/foreach_target.h>  // IWYU pragma: keep
+//
+#include <hwy/highway.h>
+
+#include "kernels/parallel_tokens.hpp"
 #include "posemb/kernels/position_rows.hpp"
 
+HWY_BEFORE_NAMESPACE();
+namespace posemb::kernels::HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+// out[i] = x[i] + row[i] for i in [0, n).
+HWY_INLINE void AddRow(const float* x, const float* row, float* out, Index n) {
+  const hn::ScalableTag<float> d;
+  const auto lanes = static_cast<Index>(hn::Lanes(d));
+  Index i = 0;
+  for (; i + lanes <= n; i += lanes) hn::StoreU(hn::Add(hn::LoadU(d, x + i), hn::LoadU(d, row + i)), d, out + i);
+  for (; i < n; ++i) out[i] = x[i] + row[i];
+}
+
+void AddPositionRowsSimd(const float* x, float* out, Index tokens, Index dim, const float* table,
+                         const Index* positions) {
+  for_token_ranges(tokens, dim, [&](Index first, Index last) {
+    for (Index t = first; t < last; ++t) AddRow(x + t * dim, table + positions[t] * dim, out + t * dim, dim);
+  });
+}
+
+}  // namespace posemb::kernels::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
 namespace posemb::kernels {
+
+HWY_EXPORT(AddPositionRowsSimd);
+
+void add_position_rows(const float* x, float* out, Index tokens, Index dim, const float* table,
+                       const Index* positions) {
+  HWY_DYNAMIC_DISPATCH(AddPositionRowsSimd)(x, out, tokens, dim, table, positions);
+}
 
 void add_position_rows_reference(const float* x, float* out, Index tokens, Index dim, const float* table,
                                  const Index* positions) {
@@ -19,3 +59,4 @@ void add_position_rows_backward_table_reference(const float* grad_out, float* gr
 }
 
 }  // namespace posemb::kernels
+#endif  // HWY_ONCE

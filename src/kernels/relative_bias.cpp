@@ -1,12 +1,58 @@
+// Relative-distance score bias (ALiBi, T5): the scalar reference and the Highway SIMD version
+// (this file is compiled once per SIMD target by hwy/foreach_target.h).
+// See include/posemb/kernels/relative_bias.hpp.
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "kernels/relative_bias.cpp"
+#include <hwy/foreach_target.h>  // IWYU pragma: keep
+//
+#include <hwy/highway.h>
+
+#include "kernels/parallel_tokens.hpp"
 #include "posemb/kernels/relative_bias.hpp"
 
+HWY_BEFORE_NAMESPACE();
+namespace posemb::kernels::HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+// row[j] += window[j] for j in [0, n).
+HWY_INLINE void AddWindow(float* row, const float* window, Index n) {
+  const hn::ScalableTag<float> d;
+  const auto lanes = static_cast<Index>(hn::Lanes(d));
+  Index j = 0;
+  for (; j + lanes <= n; j += lanes) hn::StoreU(hn::Add(hn::LoadU(d, row + j), hn::LoadU(d, window + j)), d, row + j);
+  for (; j < n; ++j) row[j] += window[j];
+}
+
+void AddRelativeBiasSimd(float* scores, const ScoreBlock& block, const float* bias, Index num_distances,
+                         Index min_distance) {
+  // Rows are (head, query) pairs, each an independent vector add.
+  for_token_ranges(block.heads * block.q_len, block.k_len, [&](Index first, Index last) {
+    for (Index r = first; r < last; ++r) {
+      const Index h = r / block.q_len, i = r % block.q_len;
+      const float* window = bias + h * num_distances + (block.k_start - (block.q_start + i) - min_distance);
+      AddWindow(scores + r * block.k_len, window, block.k_len);
+    }
+  });
+}
+
+}  // namespace posemb::kernels::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
 namespace posemb::kernels {
+
+HWY_EXPORT(AddRelativeBiasSimd);
 
 DistanceRange relative_distance_range(const ScoreBlock& block) {
   if (block.q_len == 0 || block.k_len == 0) return {0, 0};
   const Index lowest = block.k_start - (block.q_start + block.q_len - 1);
   const Index highest = (block.k_start + block.k_len - 1) - block.q_start;
   return {lowest, highest - lowest + 1};
+}
+
+void add_relative_bias(float* scores, const ScoreBlock& block, const float* bias, Index num_distances,
+                       Index min_distance) {
+  HWY_DYNAMIC_DISPATCH(AddRelativeBiasSimd)(scores, block, bias, num_distances, min_distance);
 }
 
 void add_relative_bias_reference(float* scores, const ScoreBlock& block, const float* bias, Index num_distances,
@@ -34,3 +80,4 @@ void relative_bias_backward_reference(const float* grad_scores, const ScoreBlock
 }
 
 }  // namespace posemb::kernels
+#endif  // HWY_ONCE

@@ -147,7 +147,7 @@ void PositionHooks::rotate(const GptConfig& config, float* qkv, Index batch, Ind
   for (Index token = 0; token < tokens; ++token) {
     const Index pos = first + token % seq;
     float* row = qkv + token * 3 * c;
-    kernels::rope_reference(row, row, layout, &pos, rope_cos_.data(), rope_sin_.data(), direction);
+    kernels::rope_apply(row, row, layout, &pos, rope_cos_.data(), rope_sin_.data(), direction);
   }
 }
 

@@ -51,7 +51,7 @@ void Alibi::add_to_scores(TensorView<float> scores, Index q_start, Index k_start
   const kernels::ScoreBlock block = score_block_of(scores, params_.num_heads, q_start, k_start, "alibi");
   const kernels::DistanceRange range = kernels::relative_distance_range(block);
   const std::vector<float> bias = distance_bias(range);
-  kernels::add_relative_bias_reference(scores.data(), block, bias.data(), range.count, range.min_distance);
+  kernels::add_relative_bias(scores.data(), block, bias.data(), range.count, range.min_distance);
 }
 
 Tensor Alibi::bias_matrix(Index q_len, Index k_len, Index q_start, Index k_start) const {

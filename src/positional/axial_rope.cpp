@@ -63,12 +63,12 @@ void AxialRope::run(TensorView<const float> x, TensorView<float> out, const Grid
   layout.rotary_dim = params_.head_dim / 2;
   layout.pairing = params_.pairing;
   layout.rotary_begin = 0;
-  kernels::rope_reference(x.data(), out.data(), layout, positions.rows.data(), cache_.cos.data(), cache_.sin.data(),
+  kernels::rope_apply(x.data(), out.data(), layout, positions.rows.data(), cache_.cos.data(), cache_.sin.data(),
                           direction);
   // The second pass reads `out`: it already holds the row-rotated first half and a copy of
   // the second half.
   layout.rotary_begin = params_.head_dim / 2;
-  kernels::rope_reference(out.data(), out.data(), layout, positions.cols.data(), cache_.cos.data(), cache_.sin.data(),
+  kernels::rope_apply(out.data(), out.data(), layout, positions.cols.data(), cache_.cos.data(), cache_.sin.data(),
                           direction);
 }
 

@@ -83,7 +83,7 @@ void Rope::run(TensorView<const float> x, TensorView<float> out, std::span<const
   layout.rotary_begin = 0;
   layout.rotary_dim = params_.rotary_dim;
   layout.pairing = params_.pairing;
-  kernels::rope_reference(x.data(), out.data(), layout, positions.data(), cache_.cos.data(), cache_.sin.data(),
+  kernels::rope_apply(x.data(), out.data(), layout, positions.data(), cache_.cos.data(), cache_.sin.data(),
                           direction);
 }
 

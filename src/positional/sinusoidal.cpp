@@ -109,7 +109,7 @@ void SinusoidalPositions::add_to(TensorView<float> x, std::span<const Index> tok
   const Tensor rows_to_add = rows(token_indices);
   std::vector<Index> identity(token_indices.size());
   for (std::size_t t = 0; t < identity.size(); ++t) identity[t] = static_cast<Index>(t);
-  kernels::add_position_rows_reference(x.data(), x.data(), x.size(0), params_.dim, rows_to_add.data(),
+  kernels::add_position_rows(x.data(), x.data(), x.size(0), params_.dim, rows_to_add.data(),
                                        identity.data());
 }
 

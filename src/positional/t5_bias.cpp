@@ -78,7 +78,7 @@ void T5RelativeBias::add_to_scores(TensorView<float> scores, Index q_start, Inde
   const kernels::ScoreBlock block = score_block_of(scores, params_.num_heads, q_start, k_start, "t5");
   const kernels::DistanceRange range = kernels::relative_distance_range(block);
   const std::vector<float> bias = distance_bias(range);
-  kernels::add_relative_bias_reference(scores.data(), block, bias.data(), range.count, range.min_distance);
+  kernels::add_relative_bias(scores.data(), block, bias.data(), range.count, range.min_distance);
 }
 
 Tensor T5RelativeBias::bias_matrix(Index q_len, Index k_len, Index q_start, Index k_start) const {

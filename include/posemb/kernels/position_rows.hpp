@@ -10,12 +10,16 @@
 //   backward (table):     grad_table[positions[t], :] += grad_out[t, :]   (learned tables only)
 //
 // out may alias x. No allocation; the caller has validated sizes and positions.
+// add_position_rows is the fast version (Highway SIMD, large tensors split over the kernel
+// threads by token), bit-identical to the reference (one float add per element).
 #include <cstdint>
 
 namespace posemb::kernels {
 
 using Index = std::int64_t;
 
+void add_position_rows(const float* x, float* out, Index tokens, Index dim, const float* table,
+                       const Index* positions);
 void add_position_rows_reference(const float* x, float* out, Index tokens, Index dim, const float* table,
                                  const Index* positions);
 

@@ -14,6 +14,8 @@
 // of length k_len, so a fast version is a plain vector add per row. The block's distances
 // must lie in [min_distance, min_distance + num_distances): the caller checks
 // (relative_distance_range gives the range). No allocation.
+// add_relative_bias is the fast version (Highway SIMD, large blocks split over the kernel
+// threads by row), bit-identical to the reference.
 #include <cstdint>
 
 namespace posemb::kernels {
@@ -35,6 +37,8 @@ struct DistanceRange {
 };
 DistanceRange relative_distance_range(const ScoreBlock& block);
 
+void add_relative_bias(float* scores, const ScoreBlock& block, const float* bias, Index num_distances,
+                       Index min_distance);
 void add_relative_bias_reference(float* scores, const ScoreBlock& block, const float* bias, Index num_distances,
                                  Index min_distance);
 

@@ -22,6 +22,10 @@
 // Products are rounded before the sum, as PyTorch's `q * cos + rotate_half(q) * sin` does.
 //
 // out may alias x (in place). No allocation; the caller has validated sizes and positions.
+//
+// rope_apply is the fast version (Highway SIMD with runtime dispatch; large tensors are split
+// over the kernel threads by token). It gives the same bits as rope_reference: the same
+// products and sums in the same order, no fused multiply-add.
 #include <cstdint>
 
 namespace posemb::kernels {
@@ -42,5 +46,7 @@ struct RopeLayout {
 
 void rope_reference(const float* x, float* out, const RopeLayout& layout, const Index* positions, const float* cos,
                     const float* sin, RotationDirection direction);
+void rope_apply(const float* x, float* out, const RopeLayout& layout, const Index* positions, const float* cos,
+                const float* sin, RotationDirection direction);
 
 }  // namespace posemb::kernels

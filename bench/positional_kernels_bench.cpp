@@ -1,0 +1,159 @@
+// The positional kernels against memcpy of the same bytes, measured in the same run.
+//   build/release/bench/positional_kernels_bench        (scripts/bench-positional.sh prints a table)
+//
+// These ops are memory-bound, so the yardstick is a copy: for each case, rounds alternate one
+// memcpy of the tensor (x -> out, split over the same threads) and one kernel call, and the
+// best time of each is kept. `x_memcpy` = memcpy time / kernel time: 1.0 moves the bytes as
+// fast as a copy; an in-place pass can beat a copy (it reads each line once, writes it back,
+// and does not read the destination before writing it).
+//
+//   RoPE        x [T, 32 heads, 128]             cos/sin cached for T positions (default or YaRN)
+//   sinusoidal  x [T, 4096] += table[pos, :]     the same bytes as RoPE's x
+//   bias        scores [32 heads, 64 queries, T keys] += ALiBi/T5 bias by distance
+#include <benchmark/benchmark.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstring>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "posemb/kernels/matmul.hpp"  // set_kernel_threads
+#include "posemb/kernels/position_rows.hpp"
+#include "posemb/kernels/relative_bias.hpp"
+#include "posemb/kernels/rope.hpp"
+#include "posemb/positional/rope.hpp"
+
+namespace {
+
+namespace k = posemb::kernels;
+namespace pos = posemb::positional;
+using Index = std::int64_t;
+
+constexpr Index kHeads = 32, kHeadDim = 128, kQueries = 64;
+
+// Fresh memory is slow on first touch (a page fault per 4 KiB): every buffer is written once
+// before anything is timed.
+std::vector<float> warm(std::size_t n, float value) { return std::vector<float>(n, value); }
+
+// memcpy over the same threads as the kernels, one contiguous piece each.
+void parallel_copy(float* dst, const float* src, std::size_t n, int threads) {
+#pragma omp parallel num_threads(threads)
+  {
+    const std::size_t id = static_cast<std::size_t>(omp_get_thread_num()), count = omp_get_num_threads();
+    const std::size_t first = n * id / count, last = n * (id + 1) / count;
+    std::memcpy(dst + first, src + first, (last - first) * sizeof(float));
+  }
+}
+
+double seconds(const std::function<void()>& f) {
+  const auto start = std::chrono::steady_clock::now();
+  f();
+  benchmark::ClobberMemory();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// Alternates copy and kernel; reports the kernel's best time as the iteration time and the
+// ratio of the best times.
+void measure(benchmark::State& state, std::size_t floats, const std::function<void()>& kernel) {
+  const int threads = static_cast<int>(state.range(1));
+  k::set_kernel_threads(threads);
+  auto src = warm(floats, 1.0f), dst = warm(floats, 0.0f);
+  double best_copy = 1e30, best_kernel = 1e30;
+  for (auto _ : state) {
+    best_copy = std::min(best_copy, seconds([&] { parallel_copy(dst.data(), src.data(), floats, threads); }));
+    const double t = seconds(kernel);
+    best_kernel = std::min(best_kernel, t);
+    state.SetIterationTime(t);
+  }
+  const double bytes = 2.0 * static_cast<double>(floats) * sizeof(float);  // read once, write once
+  state.counters["GB/s"] = bytes / best_kernel / 1e9;
+  state.counters["memcpy_GB/s"] = bytes / best_copy / 1e9;
+  state.counters["x_memcpy"] = best_copy / best_kernel;
+}
+
+pos::RopeCache rope_cache(Index positions, bool yarn) {
+  pos::RopeParams params;
+  params.head_dim = params.rotary_dim = kHeadDim;
+  params.max_position_embeddings = 4 * positions;
+  if (yarn) {
+    params.scaling.type = pos::RopeType::kYarn;
+    params.scaling.factor = 4.0;
+    params.scaling.original_max_position_embeddings = positions;
+  }
+  return pos::build_rope_cache(pos::compute_rope_frequencies(params), positions);
+}
+
+// range(0) = T, range(1) = threads, range(2) = interleaved, range(3) = in place, range(4) = yarn
+void BM_Rope(benchmark::State& state) {
+  const Index tokens = state.range(0);
+  const auto pairing = state.range(2) ? k::RopePairing::kInterleaved : k::RopePairing::kHalves;
+  const bool in_place = state.range(3) != 0;
+  const pos::RopeCache cache = rope_cache(tokens, state.range(4) != 0);
+  const std::size_t floats = static_cast<std::size_t>(tokens * kHeads * kHeadDim);
+  auto x = warm(floats, 0.5f), out = warm(floats, 0.0f);
+  std::vector<Index> positions(static_cast<std::size_t>(tokens));
+  for (Index t = 0; t < tokens; ++t) positions[static_cast<std::size_t>(t)] = t;
+  const k::RopeLayout layout{tokens, kHeads, kHeadDim, 0, kHeadDim, pairing};
+  measure(state, floats, [&] {
+    k::rope_apply(x.data(), in_place ? x.data() : out.data(), layout, positions.data(), cache.cos.data(),
+                  cache.sin.data(), k::RotationDirection::kForward);
+  });
+}
+
+// range(0) = T, range(1) = threads, range(2) = in place
+void BM_SinusoidalAdd(benchmark::State& state) {
+  const Index tokens = state.range(0), dim = kHeads * kHeadDim;
+  const bool in_place = state.range(2) != 0;
+  const std::size_t floats = static_cast<std::size_t>(tokens * dim);
+  auto x = warm(floats, 0.5f), out = warm(floats, 0.0f), table = warm(floats, 0.25f);
+  std::vector<Index> positions(static_cast<std::size_t>(tokens));
+  for (Index t = 0; t < tokens; ++t) positions[static_cast<std::size_t>(t)] = t;
+  measure(state, floats, [&] {
+    k::add_position_rows(x.data(), in_place ? x.data() : out.data(), tokens, dim, table.data(), positions.data());
+  });
+}
+
+// range(0) = T (keys), range(1) = threads. Always in place: biases are added to the scores.
+void BM_BiasAdd(benchmark::State& state) {
+  const Index keys = state.range(0);
+  const k::ScoreBlock block{kHeads, kQueries, keys, keys - kQueries, 0};  // the last 64 queries
+  const k::DistanceRange range = k::relative_distance_range(block);
+  const std::size_t floats = static_cast<std::size_t>(kHeads * kQueries * keys);
+  auto scores = warm(floats, 0.5f), bias = warm(static_cast<std::size_t>(kHeads * range.count), 0.01f);
+  measure(state, floats, [&] {
+    k::add_relative_bias(scores.data(), block, bias.data(), range.count, range.min_distance);
+  });
+}
+
+void Sizes(benchmark::internal::Benchmark* b, int flags) {
+  for (const Index t : {512, 4096})
+    for (const Index threads : {1, 2}) {
+      if (flags == 0) b->Args({t, threads});
+      if (flags == 1)
+        for (const Index in_place : {0, 1}) b->Args({t, threads, in_place});
+      if (flags == 2)
+        for (const Index interleaved : {0, 1})
+          for (const Index in_place : {0, 1})
+            for (const Index yarn : {0, 1}) b->Args({t, threads, interleaved, in_place, yarn});
+    }
+}
+
+BENCHMARK(BM_Rope)
+    ->Apply([](auto* b) { Sizes(b, 2); })
+    ->ArgNames({"T", "threads", "interleaved", "in_place", "yarn"})
+    ->UseManualTime()
+    ->MinTime(0.3);
+BENCHMARK(BM_SinusoidalAdd)
+    ->Apply([](auto* b) { Sizes(b, 1); })
+    ->ArgNames({"T", "threads", "in_place"})
+    ->UseManualTime()
+    ->MinTime(0.3);
+BENCHMARK(BM_BiasAdd)->Apply([](auto* b) { Sizes(b, 0); })->ArgNames({"T", "threads"})->UseManualTime()->MinTime(0.3);
+
+}  // namespace
+
+BENCHMARK_MAIN();

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Speed of the positional kernels as a multiple of memcpy of the same bytes, measured in the
+# same run (bench/positional_kernels_bench.cpp): RoPE (both pairings, default and YaRN cos/sin
+# caches, out of place and in place), sinusoidal rows added to the input, ALiBi/T5 bias added
+# to the scores; T = 512 and 4096, 1 and 2 threads. Prints a Markdown table of the median
+# ratio over REPS runs (default 3).
+#   scripts/bench-positional.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+cmake --preset release >/dev/null
+cmake --build --preset release --target positional_kernels_bench >&2
+out=build/release/bench-positional.json
+build/release/bench/positional_kernels_bench --benchmark_repetitions="${REPS:-3}" \
+  --benchmark_report_aggregates_only=true --benchmark_format=json >"$out"
+python3 - "$out" <<'PY'
+import json, sys, re
+rows, cols = {}, []
+for b in json.load(open(sys.argv[1]))["benchmarks"]:
+    if b.get("aggregate_name") != "median":
+        continue
+    args = dict(re.findall(r"(\w+):(\d+)", b["run_name"]))
+    kernel = b["run_name"].split("/")[0][3:]
+    if kernel == "Rope":
+        name = "RoPE {}{}, {}".format("interleaved" if args["interleaved"] == "1" else "halves",
+                                       " YaRN" if args["yarn"] == "1" else "",
+                                       "in place" if args["in_place"] == "1" else "out of place")
+    elif kernel == "SinusoidalAdd":
+        name = "sinusoidal add, " + ("in place" if args["in_place"] == "1" else "out of place")
+    else:
+        name = "bias add (in place)"
+    col = "T={} {}t".format(args["T"], args["threads"])
+    if col not in cols:
+        cols.append(col)
+    rows.setdefault(name, {})[col] = b["x_memcpy"]
+print("| kernel (× memcpy, median of runs) | " + " | ".join(cols) + " |")
+print("|---|" + "---:|" * len(cols))
+for name, values in rows.items():
+    print("| {} | {} |".format(name, " | ".join("{:.2f}".format(values[c]) if c in values else "–" for c in cols)))
+PY

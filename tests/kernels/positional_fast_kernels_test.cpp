@@ -1,0 +1,127 @@
+// The SIMD positional kernels against their scalar references: every shape class (head_dim
+// and rotary_dim not multiples of the vector width, partial rotary, odd head counts, offsets,
+// in place), on 1 and on 2 threads. They do the same float operations in the same order, so
+// the results must be bit-identical, not just close.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include "posemb/kernels/matmul.hpp"  // set_kernel_threads
+#include "posemb/kernels/position_rows.hpp"
+#include "posemb/kernels/relative_bias.hpp"
+#include "posemb/kernels/rope.hpp"
+
+namespace posemb::kernels {
+namespace {
+
+std::vector<float> random_values(std::size_t n, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> uniform(-2.0f, 2.0f);
+  std::vector<float> v(n);
+  for (float& x : v) x = uniform(rng);
+  return v;
+}
+
+bool bit_identical(const std::vector<float>& a, const std::vector<float>& b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+}
+
+// Restores the kernel thread count after a test changes it.
+class ThreadCount : public ::testing::TestWithParam<int> {
+ protected:
+  void SetUp() override {
+    saved_ = kernel_threads();
+    set_kernel_threads(GetParam());
+  }
+  void TearDown() override { set_kernel_threads(saved_); }
+
+ private:
+  int saved_ = 1;
+};
+
+struct RopeShape {
+  Index tokens, heads, head_dim, rotary_begin, rotary_dim;
+};
+
+using RopeFastVsReference = ThreadCount;
+
+TEST_P(RopeFastVsReference, EveryPairingDirectionAndShapeIsBitIdentical) {
+  const std::vector<RopeShape> shapes{
+      {1, 1, 2, 0, 2},     {3, 2, 10, 2, 6},     {5, 3, 16, 0, 16},    {7, 1, 18, 0, 18},  {4, 5, 64, 0, 32},
+      {9, 4, 128, 0, 128}, {2, 7, 96, 0, 96},    {6, 2, 80, 0, 40},    {1, 1, 34, 4, 30},
+      {600, 32, 128, 0, 128},  // large enough to be split over the threads
+      {300, 8, 256, 64, 64},
+  };
+  const Index cache_positions = 50;
+  for (const auto& sh : shapes) {
+    const Index half = sh.rotary_dim / 2;
+    const auto cos = random_values(static_cast<std::size_t>(cache_positions * half), 11);
+    const auto sin = random_values(static_cast<std::size_t>(cache_positions * half), 12);
+    std::vector<Index> positions(static_cast<std::size_t>(sh.tokens));
+    for (Index t = 0; t < sh.tokens; ++t) positions[static_cast<std::size_t>(t)] = (t * 7 + 3) % cache_positions;
+    const auto x = random_values(static_cast<std::size_t>(sh.tokens * sh.heads * sh.head_dim), 13);
+    for (const RopePairing pairing : {RopePairing::kHalves, RopePairing::kInterleaved})
+      for (const RotationDirection direction : {RotationDirection::kForward, RotationDirection::kInverse}) {
+        const RopeLayout layout{sh.tokens, sh.heads, sh.head_dim, sh.rotary_begin, sh.rotary_dim, pairing};
+        std::vector<float> expected(x.size(), -1.0f), got(x.size(), -2.0f);
+        rope_reference(x.data(), expected.data(), layout, positions.data(), cos.data(), sin.data(), direction);
+        rope_apply(x.data(), got.data(), layout, positions.data(), cos.data(), sin.data(), direction);
+        EXPECT_TRUE(bit_identical(got, expected))
+            << "out of place: tokens " << sh.tokens << ", heads " << sh.heads << ", head_dim " << sh.head_dim
+            << ", rotary [" << sh.rotary_begin << ", +" << sh.rotary_dim << "), pairing " << int(pairing);
+        std::vector<float> in_place = x;
+        rope_apply(in_place.data(), in_place.data(), layout, positions.data(), cos.data(), sin.data(), direction);
+        EXPECT_TRUE(bit_identical(in_place, expected)) << "in place: head_dim " << sh.head_dim;
+      }
+  }
+}
+
+using PositionRowsFastVsReference = ThreadCount;
+
+TEST_P(PositionRowsFastVsReference, AnyWidthInAndOutOfPlace) {
+  for (const Index dim : {1, 3, 8, 17, 64, 768}) {
+    for (const Index tokens : {1, 5, 200}) {
+      const Index rows = 40;
+      const auto table = random_values(static_cast<std::size_t>(rows * dim), 21);
+      const auto x = random_values(static_cast<std::size_t>(tokens * dim), 22);
+      std::vector<Index> positions(static_cast<std::size_t>(tokens));
+      for (Index t = 0; t < tokens; ++t) positions[static_cast<std::size_t>(t)] = (t * 13 + 1) % rows;
+      std::vector<float> expected(x.size()), got(x.size());
+      add_position_rows_reference(x.data(), expected.data(), tokens, dim, table.data(), positions.data());
+      add_position_rows(x.data(), got.data(), tokens, dim, table.data(), positions.data());
+      EXPECT_TRUE(bit_identical(got, expected)) << "dim " << dim << ", tokens " << tokens;
+      std::vector<float> in_place = x;
+      add_position_rows(in_place.data(), in_place.data(), tokens, dim, table.data(), positions.data());
+      EXPECT_TRUE(bit_identical(in_place, expected)) << "in place, dim " << dim;
+    }
+  }
+}
+
+using RelativeBiasFastVsReference = ThreadCount;
+
+TEST_P(RelativeBiasFastVsReference, BlocksAtOffsetsAndOddSizes) {
+  const std::vector<ScoreBlock> blocks{
+      {1, 1, 1, 0, 0}, {3, 5, 7, 0, 0}, {2, 9, 33, 30, 4}, {12, 17, 17, 0, 0}, {32, 64, 300, 200, 0},
+      {4, 1, 1000, 999, 0},  // one query at a KV-cache offset
+  };
+  for (const auto& block : blocks) {
+    const DistanceRange range = relative_distance_range(block);
+    const auto bias = random_values(static_cast<std::size_t>(block.heads * range.count), 31);
+    const auto scores = random_values(static_cast<std::size_t>(block.heads * block.q_len * block.k_len), 32);
+    std::vector<float> expected = scores, got = scores;
+    add_relative_bias_reference(expected.data(), block, bias.data(), range.count, range.min_distance);
+    add_relative_bias(got.data(), block, bias.data(), range.count, range.min_distance);
+    EXPECT_TRUE(bit_identical(got, expected))
+        << "heads " << block.heads << ", q_len " << block.q_len << ", k_len " << block.k_len;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Threads, RopeFastVsReference, ::testing::Values(1, 2));
+INSTANTIATE_TEST_SUITE_P(Threads, PositionRowsFastVsReference, ::testing::Values(1, 2));
+INSTANTIATE_TEST_SUITE_P(Threads, RelativeBiasFastVsReference, ::testing::Values(1, 2));
+
+}  // namespace
+}  // namespace posemb::kernels
