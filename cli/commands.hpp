@@ -10,5 +10,6 @@ void add_inspect_command(CLI::App& app);   // inspect_command.cpp
 void add_positions_command(CLI::App& app);  // positions_command.cpp (sinusoidal, rope, alibi, t5, shaw)
 void add_train_command(CLI::App& app);     // train_command.cpp
 void add_study_command(CLI::App& app);     // study_command.cpp
+void add_plot_command(CLI::App& app);      // plot_command.cpp
 
 }  // namespace posemb::cli

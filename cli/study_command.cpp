@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "commands.hpp"
+#include "posemb/plot/study_chart.hpp"
 #include "posemb/core/error.hpp"
 #include "posemb/data/training_text.hpp"
 #include "posemb/io/file.hpp"
@@ -262,9 +263,11 @@ void run_study(StudyArgs args) {
   io::write_file_atomically(out / "study.json", j.dump(2) + "\n");
   io::write_file_atomically(out / "study.csv", csv);
   io::write_file_atomically(out / "study.md", md);
+  // The picture, from the same JSON a user would give `posemb plot study`.
+  plot::save(plot::study_chart(nlohmann::json::parse(j.dump()), (out / "study.json").string()), out / "study.png");
   fmt::print("{}", md);
-  fmt::print("\nwrote {}, {}, {}\n", (out / "study.md").string(), (out / "study.json").string(),
-             (out / "study.csv").string());
+  fmt::print("\nwrote {}, {}, {}, {}\n", (out / "study.md").string(), (out / "study.json").string(),
+             (out / "study.csv").string(), (out / "study.png").string());
 }
 
 }  // namespace
@@ -278,7 +281,7 @@ void add_study_command(CLI::App& app) {
   cmd->add_option("--lengths", args->multipliers, "evaluation lengths as multiples of L")->capture_default_str();
   cmd->add_option("--eval-tokens", args->eval_tokens,
                   "held-out tokens per evaluation length (default 65536; quick 8192)");
-  cmd->add_option("--out", args->out, "folder for study.md, study.json, study.csv")->capture_default_str();
+  cmd->add_option("--out", args->out, "folder for study.md, study.json, study.csv, study.png")->capture_default_str();
   cmd->add_option("--progress", args->progress, "progress line: auto (on a terminal), always, never")
       ->capture_default_str();
   // Preset values are filled in before parsing so that explicit options override them; the

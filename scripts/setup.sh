@@ -13,6 +13,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev nlohmann-json3-dev libfmt-dev libhwy-dev
   libopenblas-dev libopenblas0-pthread
+  libcairo2-dev fonts-dejavu-core
   unicode-data
   clang libclang-rt-14-dev
   nodejs

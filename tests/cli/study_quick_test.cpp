@@ -6,6 +6,7 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "plot/image_check.hpp"
 #include "posemb/data/brown_corpus.hpp"
 #include "train_cli.hpp"
 
@@ -54,7 +55,12 @@ TEST(StudyCommand, QuickPresetRunsEndToEndAndWritesWellFormedTables) {
   EXPECT_NE(md.find("| learned |"), std::string::npos);
   EXPECT_NE(md.find("cannot evaluate (1)"), std::string::npos);
   EXPECT_EQ(r.out, md + "\nwrote " + (dir / "study" / "study.md").string() + ", " +
-                       (dir / "study" / "study.json").string() + ", " + (dir / "study" / "study.csv").string() + "\n");
+                       (dir / "study" / "study.json").string() + ", " + (dir / "study" / "study.csv").string() + ", " +
+                       (dir / "study" / "study.png").string() + "\n");
+  const auto png = posemb::testing::png_size(posemb::io::read_file_bytes(dir / "study" / "study.png"));
+  ASSERT_TRUE(png.has_value()) << "study.png is not a PNG";
+  EXPECT_EQ(png->width, 900u);
+  EXPECT_EQ(png->height, 600u);
   const std::string csv = posemb::io::read_file_bytes(dir / "study" / "study.csv");
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 1 + 7 * 5);
 }

@@ -1,0 +1,365 @@
+// `posemb plot KIND [options] -o FILE.png|.svg`: pictures of the positional schemes and of the
+// study, drawn with posemb/plot (cairo). Every kind can also write the numbers it plots to
+// `--data FILE.json`, so that a test (or a reader) can check them against the library.
+//
+//   posemb plot table       [--length 64] [--dim 64] [--layout interleaved|concat] [--base 10000]
+//                           [--weights F.safetensors --tensor wpe.weight]
+//   posemb plot similarity  (the same sources) [--measure cosine|dot]
+//   posemb plot rope-frequencies [--config C.json ...] [--head-dim 128 --theta 10000 ...]
+//   posemb plot rope-decay  [--config C.json ...] [--head-dim 128 --theta 10000 ...] [--max-distance 512]
+//   posemb plot bias        --scheme alibi|t5 [--heads 8] [--length 32] [--num-buckets 32 --max-distance 128 --causal]
+//   posemb plot study       --input runs/study/study.json
+#include <fmt/format.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <numeric>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "commands.hpp"
+#include "output.hpp"
+#include "posemb/core/error.hpp"
+#include "posemb/io/safetensors.hpp"
+#include "posemb/plot/chart.hpp"
+#include "posemb/plot/study_chart.hpp"
+#include "posemb/positional/alibi.hpp"
+#include "posemb/positional/hf_config.hpp"
+#include "posemb/positional/rope.hpp"
+#include "posemb/positional/sinusoidal.hpp"
+#include "posemb/positional/t5_bias.hpp"
+
+namespace posemb::cli {
+namespace {
+
+namespace pos = positional;
+using nlohmann::ordered_json;
+
+// What every kind shares: where the picture goes, its size, and the data side output.
+struct PictureOptions {
+  std::string output;
+  int width = 900, height = 600;
+  std::string data;
+};
+
+void add_picture_options(CLI::App* sub, PictureOptions& o) {
+  sub->add_option("-o,--output", o.output, "The picture: FILE.png or FILE.svg")->required();
+  sub->add_option("--width", o.width, "Width in pixels")->default_val(900);
+  sub->add_option("--height", o.height, "Height in pixels")->default_val(600);
+  sub->add_option("--data", o.data, "Also write the plotted numbers to this JSON file");
+}
+
+void write_data(const PictureOptions& o, const ordered_json& data) {
+  if (!o.data.empty()) write_output(data.dump() + "\n", o.data);
+}
+
+ordered_json series_json(const std::vector<plot::Series>& series) {
+  ordered_json out = ordered_json::array();
+  for (const auto& s : series) {
+    ordered_json y = ordered_json::array();
+    for (const double v : s.y) y.push_back(std::isfinite(v) ? ordered_json(v) : ordered_json(nullptr));
+    out.push_back({{"label", s.label}, {"x", s.x}, {"y", y}});
+  }
+  return out;
+}
+
+// --- table and similarity: an additive table, sinusoidal or learned -----------------------
+
+struct TableSource {
+  Index length = 64, dim = 64;
+  std::string layout = "interleaved";
+  double base = 10000.0;
+  std::string weights, tensor = "wpe.weight";
+};
+
+void add_table_source(CLI::App* sub, TableSource& s) {
+  sub->add_option("--length", s.length, "Positions (rows) of a sinusoidal table")->default_val(64);
+  sub->add_option("--dim", s.dim, "Width of a sinusoidal table")->default_val(64);
+  sub->add_option("--layout", s.layout, "Sinusoidal layout: interleaved (Vaswani) or concat (tensor2tensor, fairseq)")
+      ->default_val("interleaved");
+  sub->add_option("--base", s.base, "Sinusoidal base")->default_val(10000.0);
+  sub->add_option("--weights", s.weights, "Plot a learned table from this safetensors file instead");
+  sub->add_option("--tensor", s.tensor, "The table's name in --weights")->default_val("wpe.weight");
+}
+
+// The table and a title for it.
+std::pair<Tensor, std::string> load_table(const TableSource& s) {
+  if (!s.weights.empty()) {
+    Tensor t = io::SafetensorsFile(s.weights).load_tensor(s.tensor);
+    if (t.rank() != 2)
+      throw Error(fmt::format("{}: tensor '{}' has shape {}, but a position table is [positions, dim]", s.weights,
+                              s.tensor, shape_to_string(t.shape())));
+    return {std::move(t), fmt::format("learned table '{}' ({})", s.tensor, std::filesystem::path(s.weights).filename().string())};
+  }
+  if (s.length < 1) throw Error(fmt::format("--length must be at least 1, got {}", s.length));
+  pos::SinusoidalParams params{.dim = s.dim, .layout = pos::parse_sinusoidal_layout(s.layout), .base = s.base};
+  return {pos::SinusoidalPositions(params).table(s.length),
+          fmt::format("sinusoidal table ({}, base {:g})", pos::sinusoidal_layout_name(params.layout), s.base)};
+}
+
+std::vector<double> values_of(const Tensor& t) { return {t.values().begin(), t.values().end()}; }
+
+void add_table(CLI::App& plot) {
+  auto s = std::make_shared<TableSource>();
+  auto o = std::make_shared<PictureOptions>();
+  auto* sub = plot.add_subcommand("table", "Heatmap of an additive position table: position x dimension");
+  add_table_source(sub, *s);
+  add_picture_options(sub, *o);
+  sub->callback([s, o] {
+    const auto [table, name] = load_table(*s);
+    plot::Heatmap h{name, "dimension", "position", table.size(0), table.size(1), values_of(table)};
+    plot::save(plot::HeatmapPanels{"Position encodings: " + name, "value", {h}}, o->output, {o->width, o->height});
+    write_data(*o, {{"kind", "table"}, {"source", name}, {"rows", table.size(0)}, {"cols", table.size(1)},
+                    {"values", h.values}});
+  });
+}
+
+void add_similarity(CLI::App& plot) {
+  auto s = std::make_shared<TableSource>();
+  auto o = std::make_shared<PictureOptions>();
+  auto measure = std::make_shared<std::string>("cosine");
+  auto* sub = plot.add_subcommand(
+      "similarity", "Position x position similarity of a table's rows: what 'relative' looks like");
+  add_table_source(sub, *s);
+  sub->add_option("--measure", *measure, "cosine or dot")->check(CLI::IsMember({"cosine", "dot"}))->default_val("cosine");
+  add_picture_options(sub, *o);
+  sub->callback([s, o, measure] {
+    const auto [table, name] = load_table(*s);
+    const Index n = table.size(0), d = table.size(1);
+    std::vector<double> values(static_cast<std::size_t>(n * n));
+    std::vector<double> norms(static_cast<std::size_t>(n));
+    for (Index i = 0; i < n; ++i) {
+      double sum = 0;
+      for (Index c = 0; c < d; ++c) sum += double(table.at(i, c)) * table.at(i, c);
+      norms[static_cast<std::size_t>(i)] = std::sqrt(sum);
+    }
+    for (Index i = 0; i < n; ++i)
+      for (Index j = 0; j < n; ++j) {
+        double dot = 0;
+        for (Index c = 0; c < d; ++c) dot += double(table.at(i, c)) * table.at(j, c);
+        const double denom = norms[static_cast<std::size_t>(i)] * norms[static_cast<std::size_t>(j)];
+        values[static_cast<std::size_t>(i * n + j)] =
+            *measure == "dot" ? dot : (denom > 0 ? dot / denom : std::numeric_limits<double>::quiet_NaN());
+      }
+    plot::Heatmap h{name, "position", "position", n, n, values};
+    plot::save(plot::HeatmapPanels{fmt::format("{} similarity of positions: {}", *measure == "dot" ? "Dot-product" : "Cosine", name),
+                                   *measure, {h}},
+               o->output, {o->width, o->height});
+    write_data(*o, {{"kind", "similarity"}, {"measure", *measure}, {"source", name}, {"rows", n}, {"cols", n},
+                    {"values", values}});
+  });
+}
+
+// --- RoPE: frequencies and the decay of the score with distance ------------------------------
+
+struct RopeSources {
+  std::vector<std::string> configs;
+  Index head_dim = 128;
+  std::vector<double> thetas;
+};
+
+void add_rope_sources(CLI::App* sub, RopeSources& s) {
+  sub->add_option("--config", s.configs, "Hugging Face config.json files (one line each)");
+  sub->add_option("--head-dim", s.head_dim, "Head dimension of the --theta lines")->default_val(128);
+  sub->add_option("--theta", s.thetas, "Plain RoPE bases (one line each; default 10000 when no --config)");
+}
+
+struct NamedRope {
+  std::string label;
+  pos::RopeParams params;
+};
+
+std::vector<NamedRope> rope_lines(const RopeSources& s) {
+  std::vector<NamedRope> lines;
+  for (const auto& path : s.configs) {
+    const auto params = pos::rope_params_from_hf_config_file(path);
+    lines.push_back({fmt::format("{} ({})", std::filesystem::path(path).stem().string(),
+                                 pos::rope_type_name(params.scaling.type)),
+                     params});
+  }
+  std::vector<double> thetas = s.thetas;
+  if (thetas.empty() && s.configs.empty()) thetas.push_back(10000.0);
+  for (const double theta : thetas) {
+    pos::RopeParams p;
+    p.head_dim = p.rotary_dim = s.head_dim;
+    p.theta = theta;
+    lines.push_back({fmt::format("theta {:g} (d {})", theta, s.head_dim), p});
+  }
+  return lines;
+}
+
+void add_rope_frequencies(CLI::App& plot) {
+  auto s = std::make_shared<RopeSources>();
+  auto o = std::make_shared<PictureOptions>();
+  auto* sub = plot.add_subcommand(
+      "rope-frequencies", "Wavelength of each RoPE pair for each scaling, against the unscaled default (log axis)");
+  add_rope_sources(sub, *s);
+  add_picture_options(sub, *o);
+  sub->callback([s, o] {
+    plot::LineChart chart{"RoPE wavelength per pair: where scaling interpolates and where it extrapolates",
+                          "pair index i (frequency theta^(-2i/d))", "wavelength 2 pi / inv_freq (tokens)", false, true,
+                          {}, ""};
+    for (const auto& line : rope_lines(*s)) {
+      std::vector<std::pair<std::string, pos::RopeParams>> variants{{line.label, line.params}};
+      if (line.params.scaling.type != pos::RopeType::kDefault) {  // the same model without its scaling
+        pos::RopeParams plain = line.params;
+        plain.scaling = {};
+        variants.emplace_back(line.label.substr(0, line.label.find(" (")) + " (unscaled)", plain);
+      }
+      for (const auto& [label, params] : variants) {
+        const auto f = pos::compute_rope_frequencies(params);
+        plot::Series series{label, {}, {}};
+        for (std::size_t i = 0; i < f.inv_freq.size(); ++i) {
+          series.x.push_back(static_cast<double>(i));
+          series.y.push_back(f.inv_freq[i] > 0 ? 2 * M_PI / f.inv_freq[i] : std::numeric_limits<double>::infinity());
+        }
+        chart.series.push_back(std::move(series));
+      }
+    }
+    plot::save(chart, o->output, {o->width, o->height});
+    write_data(*o, {{"kind", "rope-frequencies"}, {"series", series_json(chart.series)}});
+  });
+}
+
+// E[q . R(d) q] / E[q . q] for q with independent standard normal channels: each rotated
+// pair contributes 2 cos(d inv_freq_k) (times the attention factor squared, which the ratio
+// cancels), each channel that does not rotate contributes 1. RoFormer's long-term decay.
+std::vector<double> expected_rope_score(const pos::RopeParams& params, Index max_distance) {
+  const auto f = pos::compute_rope_frequencies(params);
+  std::vector<double> out;
+  for (Index d = 0; d <= max_distance; ++d) {
+    double sum = static_cast<double>(params.head_dim - params.rotary_dim);
+    for (const float w : f.inv_freq) sum += 2.0 * std::cos(static_cast<double>(d) * w);
+    out.push_back(sum / static_cast<double>(params.head_dim));
+  }
+  return out;
+}
+
+void add_rope_decay(CLI::App& plot) {
+  auto s = std::make_shared<RopeSources>();
+  auto o = std::make_shared<PictureOptions>();
+  auto max_distance = std::make_shared<Index>(512);
+  auto* sub = plot.add_subcommand(
+      "rope-decay", "Expected score between RoPE-rotated copies of one random vector, against their distance");
+  add_rope_sources(sub, *s);
+  sub->add_option("--max-distance", *max_distance, "Largest relative distance")->default_val(512);
+  add_picture_options(sub, *o);
+  sub->callback([s, o, max_distance] {
+    if (*max_distance < 1 || *max_distance > 1'000'000)
+      throw Error(fmt::format("--max-distance must be between 1 and 1000000, got {}", *max_distance));
+    plot::LineChart chart{"RoPE: expected q . R(d) q relative to d = 0 (long-term decay)", "relative distance d (tokens)",
+                          "expected score / score at d = 0", false, false, {}, ""};
+    for (const auto& line : rope_lines(*s)) {
+      plot::Series series{line.label, {}, expected_rope_score(line.params, *max_distance)};
+      series.x.resize(series.y.size());
+      std::iota(series.x.begin(), series.x.end(), 0.0);
+      chart.series.push_back(std::move(series));
+    }
+    plot::save(chart, o->output, {o->width, o->height});
+    write_data(*o, {{"kind", "rope-decay"}, {"series", series_json(chart.series)}});
+  });
+}
+
+// --- bias: ALiBi and T5 -----------------------------------------------------------------------
+
+void add_bias(CLI::App& plot) {
+  struct Options {
+    std::string scheme = "alibi";
+    Index heads = 8, length = 32;
+    pos::T5BiasParams t5{1, 32, 128, true};
+    bool causal = false;
+  };
+  auto b = std::make_shared<Options>();
+  auto o = std::make_shared<PictureOptions>();
+  auto* sub = plot.add_subcommand("bias", "Attention-score biases: ALiBi per head (causal), or T5's bucket matrix");
+  sub->add_option("--scheme", b->scheme, "alibi or t5")->check(CLI::IsMember({"alibi", "t5"}))->default_val("alibi");
+  sub->add_option("--heads", b->heads, "ALiBi heads (one panel each, at most 16)")->default_val(8);
+  sub->add_option("--length", b->length, "Queries and keys")->default_val(32);
+  sub->add_option("--num-buckets", b->t5.num_buckets, "T5 buckets")->default_val(32);
+  sub->add_option("--max-distance", b->t5.max_distance, "T5 distance of the last bucket")->default_val(128);
+  sub->add_flag("--causal", b->causal, "T5 decoder buckets (default: bidirectional)");
+  add_picture_options(sub, *o);
+  sub->callback([b, o] {
+    if (b->length < 1 || b->length > 4096)
+      throw Error(fmt::format("--length must be between 1 and 4096, got {}", b->length));
+    plot::HeatmapPanels figure;
+    ordered_json data{{"kind", "bias"}, {"scheme", b->scheme}, {"length", b->length}};
+    if (b->scheme == "alibi") {
+      if (b->heads < 1 || b->heads > 16) throw Error(fmt::format("--heads must be between 1 and 16, got {}", b->heads));
+      const pos::Alibi alibi({b->heads, pos::AlibiDirection::kCausal});
+      const Tensor bias = alibi.bias_matrix(b->length, b->length);
+      figure = {"ALiBi: m (j - i) added to the scores of query i and key j (future keys masked)", "bias", {}};
+      ordered_json panels = ordered_json::array();
+      for (Index h = 0; h < b->heads; ++h) {
+        plot::Heatmap panel{fmt::format("head {}, m = {:.3g}", h, alibi.slopes()[static_cast<std::size_t>(h)]), "key j",
+                            "query i", b->length, b->length, {}};
+        for (Index i = 0; i < b->length; ++i)
+          for (Index j = 0; j < b->length; ++j)
+            panel.values.push_back(j > i ? std::numeric_limits<double>::quiet_NaN() : double(bias.at(h, i, j)));
+        ordered_json values = ordered_json::array();
+        for (const double v : panel.values) values.push_back(std::isfinite(v) ? ordered_json(v) : ordered_json(nullptr));
+        panels.push_back({{"head", h}, {"slope", alibi.slopes()[static_cast<std::size_t>(h)]}, {"values", values}});
+        figure.panels.push_back(std::move(panel));
+      }
+      data["heads"] = panels;
+    } else {
+      b->t5.bidirectional = !b->causal;
+      const IdTensor buckets = pos::t5_bucket_matrix(b->t5, b->length, b->length);
+      plot::Heatmap panel{fmt::format("{} buckets, max_distance {}", b->t5.num_buckets, b->t5.max_distance), "key j",
+                          "query i", b->length, b->length, {}};
+      for (const auto v : buckets.values()) panel.values.push_back(static_cast<double>(v));
+      figure = {fmt::format("T5 relative-position buckets ({}): one learned bias per bucket and head",
+                            b->t5.bidirectional ? "bidirectional" : "causal"),
+                "bucket", {panel}};
+      data["buckets"] = panel.values;
+    }
+    plot::save(figure, o->output, {o->width, o->height});
+    write_data(*o, data);
+  });
+}
+
+// --- the study ----------------------------------------------------------------------------------
+
+nlohmann::json read_json_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(fmt::format("{}: cannot open", path));
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  try {
+    return nlohmann::json::parse(buffer.str());
+  } catch (const nlohmann::json::parse_error& e) {
+    throw Error(fmt::format("{}: not valid JSON at byte {}", path, e.byte));
+  }
+}
+
+void add_study(CLI::App& plot) {
+  auto input = std::make_shared<std::string>();
+  auto o = std::make_shared<PictureOptions>();
+  auto* sub = plot.add_subcommand("study", "Perplexity against evaluation length per scheme, from `posemb study`'s JSON");
+  sub->add_option("--input", *input, "study.json written by `posemb study`")->required();
+  add_picture_options(sub, *o);
+  sub->callback([input, o] {
+    const plot::LineChart chart = plot::study_chart(read_json_file(*input), *input);
+    plot::save(chart, o->output, {o->width, o->height});
+    write_data(*o, {{"kind", "study"}, {"series", series_json(chart.series)}, {"note", chart.note}});
+  });
+}
+
+}  // namespace
+
+void add_plot_command(CLI::App& app) {
+  auto* plot = app.add_subcommand("plot", "Draw a scheme or the study as a PNG or SVG picture (cairo)");
+  plot->require_subcommand(1);
+  add_table(*plot);
+  add_similarity(*plot);
+  add_rope_frequencies(*plot);
+  add_rope_decay(*plot);
+  add_bias(*plot);
+  add_study(*plot);
+}
+
+}  // namespace posemb::cli

@@ -1,0 +1,163 @@
+// `posemb plot KIND`: each kind renders (defaults and options) a valid PNG/SVG of the asked
+// size, its --data side output holds what the library computes, and bad options are errors.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "cli/embed_run.hpp"
+#include "plot/image_check.hpp"
+#include "posemb/io/file.hpp"
+#include "posemb/io/safetensors.hpp"
+#include "posemb/positional/alibi.hpp"
+#include "posemb/positional/hf_config.hpp"
+#include "posemb/positional/rope.hpp"
+#include "posemb/positional/sinusoidal.hpp"
+#include "posemb/positional/t5_bias.hpp"
+
+namespace posemb {
+namespace {
+
+using testing::run_posemb;
+using testing::TempDir;
+namespace pos = positional;
+
+struct Plotted {
+  nlohmann::json data;
+  std::string picture;
+};
+
+// Runs `posemb plot KIND args... -o DIR/picture.EXT --data DIR/data.json` and checks the exit.
+Plotted plot(const TempDir& dir, std::vector<std::string> args, const std::string& ext = "png") {
+  const auto picture = (dir.path() / ("picture." + ext)).string(), data = (dir.path() / "data.json").string();
+  args.insert(args.begin(), "plot");
+  for (const auto& a : {std::string("-o"), picture, std::string("--data"), data}) args.push_back(a);
+  const auto run = run_posemb(args);
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_TRUE(run.out.empty()) << run.out;
+  return {nlohmann::json::parse(io::read_file_bytes(data)), io::read_file_bytes(picture)};
+}
+
+void expect_png(const std::string& bytes, std::uint32_t width, std::uint32_t height) {
+  const auto size = testing::png_size(bytes);
+  ASSERT_TRUE(size.has_value()) << "not a PNG";
+  EXPECT_EQ(size->width, width);
+  EXPECT_EQ(size->height, height);
+}
+
+TEST(PlotCli, TableIsTheLibrarysSinusoidalTable) {
+  const TempDir dir;
+  const auto p = plot(dir, {"table", "--length", "10", "--dim", "8", "--layout", "concat"});
+  expect_png(p.picture, 900, 600);
+  const Tensor table = pos::SinusoidalPositions({.dim = 8, .layout = pos::SinusoidalLayout::kConcatenated}).table(10);
+  ASSERT_EQ(p.data["values"].size(), 80u);
+  for (std::size_t i = 0; i < 80; ++i) EXPECT_EQ(p.data["values"][i].get<double>(), double(table.values()[i]));
+}
+
+TEST(PlotCli, TableAndSimilarityOfALearnedTableFromSafetensors) {
+  const TempDir dir;
+  const auto weights = (dir.path() / "w.safetensors").string();
+  Tensor wpe({3, 2}, {1, 0, 0, 2, 3, 3});
+  io::SafetensorsWriter writer;
+  writer.add("wpe.weight", wpe.view());
+  writer.write(weights);
+  auto p = plot(dir, {"table", "--weights", weights, "--width", "400", "--height", "300"});
+  expect_png(p.picture, 400, 300);
+  EXPECT_EQ(p.data["values"], nlohmann::json::parse("[1, 0, 0, 2, 3, 3]"));
+  p = plot(dir, {"similarity", "--weights", weights}, "svg");
+  const auto size = testing::svg_size(p.picture);
+  ASSERT_TRUE(size.has_value()) << "not an SVG";
+  EXPECT_EQ(size->width, 900u);
+  // cosine of rows 0 and 2: 3 / (1 * sqrt(18))
+  EXPECT_NEAR(p.data["values"][2].get<double>(), 3.0 / std::sqrt(18.0), 1e-12);
+  EXPECT_NEAR(p.data["values"][4].get<double>(), 1.0, 1e-12);
+  p = plot(dir, {"similarity", "--weights", weights, "--measure", "dot"});
+  EXPECT_EQ(p.data["values"][5].get<double>(), 6.0);  // rows 1 and 2: 0*3 + 2*3
+}
+
+TEST(PlotCli, RopeFrequenciesAreTheLibrarysWavelengths) {
+  const TempDir dir;
+  const auto config = (dir.path() / "llama3.json").string();
+  std::ofstream(config) << R"({"hidden_size": 256, "num_attention_heads": 4, "max_position_embeddings": 8192,
+      "rope_theta": 500000.0, "rope_scaling": {"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0,
+      "high_freq_factor": 4.0, "original_max_position_embeddings": 1024}})";
+  const auto p = plot(dir, {"rope-frequencies", "--config", config, "--theta", "10000", "--head-dim", "64"});
+  expect_png(p.picture, 900, 600);
+  const auto& series = p.data["series"];
+  ASSERT_EQ(series.size(), 3u);  // llama3, the same unscaled, theta 10000
+  EXPECT_EQ(series[0]["label"], "llama3 (llama3)");
+  EXPECT_EQ(series[1]["label"], "llama3 (unscaled)");
+  const auto f = pos::compute_rope_frequencies(pos::rope_params_from_hf_config_file(config));
+  ASSERT_EQ(series[0]["y"].size(), f.inv_freq.size());
+  for (std::size_t i = 0; i < f.inv_freq.size(); ++i)
+    EXPECT_DOUBLE_EQ(series[0]["y"][i].get<double>(), 2 * M_PI / f.inv_freq[i]);
+  // llama3 leaves the high frequencies alone and divides the low ones by the factor.
+  EXPECT_DOUBLE_EQ(series[0]["y"][0].get<double>(), series[1]["y"][0].get<double>());
+  EXPECT_NEAR(series[0]["y"][31].get<double>() / series[1]["y"][31].get<double>(), 8.0, 1e-4);
+}
+
+TEST(PlotCli, RopeDecayStartsAtOneAndIsTheMeanCosine) {
+  const TempDir dir;
+  const auto p = plot(dir, {"rope-decay", "--theta", "10000", "--head-dim", "8", "--max-distance", "20"});
+  const auto& y = p.data["series"][0]["y"];
+  ASSERT_EQ(y.size(), 21u);
+  EXPECT_DOUBLE_EQ(y[0].get<double>(), 1.0);
+  // d = 3: (2 / 8) * sum_k cos(3 * 10000^(-2k/8))
+  double expected = 0;
+  pos::RopeParams params;
+  params.head_dim = params.rotary_dim = 8;
+  for (const float w : pos::compute_rope_frequencies(params).inv_freq) expected += 2 * std::cos(3.0 * w);
+  EXPECT_NEAR(y[3].get<double>(), expected / 8, 1e-12);
+}
+
+TEST(PlotCli, AlibiPanelsAndT5Buckets) {
+  const TempDir dir;
+  auto p = plot(dir, {"bias", "--heads", "3", "--length", "4"});
+  const pos::Alibi alibi({3, pos::AlibiDirection::kCausal});
+  ASSERT_EQ(p.data["heads"].size(), 3u);
+  EXPECT_EQ(p.data["heads"][2]["slope"].get<float>(), alibi.slopes()[2]);
+  EXPECT_TRUE(p.data["heads"][0]["values"][1].is_null());  // query 0, key 1: a future key, masked
+  EXPECT_EQ(p.data["heads"][0]["values"][4].get<float>(), -alibi.slopes()[0]);  // query 1, key 0
+  p = plot(dir, {"bias", "--scheme", "t5", "--causal", "--length", "6", "--num-buckets", "8", "--max-distance", "16"},
+           "svg");
+  const IdTensor buckets = pos::t5_bucket_matrix({1, 8, 16, false}, 6, 6);
+  ASSERT_EQ(p.data["buckets"].size(), 36u);
+  for (std::size_t i = 0; i < 36; ++i) EXPECT_EQ(p.data["buckets"][i].get<double>(), double(buckets.values()[i]));
+}
+
+TEST(PlotCli, StudyFromItsJson) {
+  const TempDir dir;
+  const auto p = plot(dir, {"study", "--input", std::string(POSEMB_SOURCE_DIR) + "/docs/study-default/study.json"});
+  expect_png(p.picture, 900, 600);
+  ASSERT_EQ(p.data["series"].size(), 7u);
+  EXPECT_EQ(p.data["series"][1]["label"], "learned");
+  EXPECT_TRUE(p.data["series"][1]["y"][1].is_null());  // cannot evaluate: not a number
+  EXPECT_NE(p.data["note"].get<std::string>().find("learned at 256"), std::string::npos);
+}
+
+TEST(PlotCli, BadOptionsAreClearErrors) {
+  const TempDir dir;
+  const auto png = (dir.path() / "x.png").string();
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases{
+      {{"plot", "table", "-o", (dir.path() / "x.gif").string()}, "use .png or .svg"},
+      {{"plot", "table", "-o", png, "--width", "20"}, "picture size 20 x 600"},
+      {{"plot", "table", "-o", png, "--dim", "7"}, "dim"},
+      {{"plot", "table", "-o", png, "--weights", (dir.path() / "none.safetensors").string()}, "none.safetensors"},
+      {{"plot", "bias", "-o", png, "--heads", "40"}, "--heads must be between 1 and 16"},
+      {{"plot", "rope-decay", "-o", png, "--max-distance", "0"}, "--max-distance must be between"},
+      {{"plot", "study", "-o", png, "--input", (dir.path() / "missing.json").string()}, "missing.json: cannot open"},
+      {{"plot", "table"}, "--output is required"},
+  };
+  for (const auto& [args, message] : cases) {
+    const auto run = run_posemb(args);
+    EXPECT_NE(run.exit_code, 0) << message;
+    EXPECT_NE(run.err.find(message), std::string::npos) << "stderr: " << run.err << "\nexpected: " << message;
+  }
+  EXPECT_FALSE(std::filesystem::exists(png));
+}
+
+}  // namespace
+}  // namespace posemb
