@@ -239,26 +239,10 @@ std::string as_text(const EmbedSteps& s) {
   return out;
 }
 
-// A tensor as {"shape": [...], "values": nested arrays}; floats as the exact float32 value.
+// A tensor as {"shape": [...], "values": nested arrays}.
 template <class T>
 nlohmann::ordered_json tensor_json(const BasicTensor<T>& t) {
-  const auto nest = [&](auto&& self, Index dim, Index offset, Index stride) -> nlohmann::json {
-    if (dim == t.rank()) {
-      if constexpr (std::is_same_v<T, float>)
-        return static_cast<double>(t.data()[offset]);
-      else
-        return t.data()[offset];
-    }
-    nlohmann::json a = nlohmann::json::array();
-    const Index inner = stride / t.size(static_cast<int>(dim));
-    for (Index i = 0; i < t.size(static_cast<int>(dim)); ++i)
-      a.push_back(self(self, dim + 1, offset + i * inner, inner));
-    return a;
-  };
-  nlohmann::ordered_json j;
-  j["shape"] = t.shape();
-  j["values"] = nest(nest, 0, 0, t.numel());
-  return j;
+  return {{"shape", t.shape()}, {"values", nested_values(t)}};
 }
 
 std::string as_json(const EmbedSteps& s, const EmbedOptions& o) {
@@ -276,11 +260,7 @@ std::string as_json(const EmbedSteps& s, const EmbedOptions& o) {
   for (std::size_t i = 0; i < indices.size(); ++i) indices[i] = static_cast<Index>(i);
   j["position_embeddings"] = {{"positions", indices}, {"shape", positions["shape"]}, {"values", positions["values"]}};
   j["input_embeddings"] = tensor_json(s.input_embeddings);
-  // One key per line, each value on one line: valid JSON that a person can still read.
-  std::string out = "{";
-  for (const auto& [key, value] : j.items())
-    out += fmt::format("{}\n  {}: {}", out.size() > 1 ? "," : "", nlohmann::json(key).dump(), value.dump());
-  return out + "\n}\n";
+  return one_key_per_line(j);
 }
 
 void run_embed(EmbedOptions& o) {

@@ -86,6 +86,8 @@ void add_table_source(CLI::App* sub, TableSource& s) {
   sub->add_option("--tensor", s.tensor, "The table's name in --weights")->default_val("wpe.weight");
 }
 
+constexpr Index kMaxCells = Index{1} << 22;
+
 // The table and a title for it.
 std::pair<Tensor, std::string> load_table(const TableSource& s) {
   if (!s.weights.empty()) {
@@ -93,9 +95,16 @@ std::pair<Tensor, std::string> load_table(const TableSource& s) {
     if (t.rank() != 2)
       throw Error(fmt::format("{}: tensor '{}' has shape {}, but a position table is [positions, dim]", s.weights,
                               s.tensor, shape_to_string(t.shape())));
-    return {std::move(t), fmt::format("learned table '{}' ({})", s.tensor, std::filesystem::path(s.weights).filename().string())};
+    if (t.numel() > kMaxCells)
+      throw Error(fmt::format("{}: tensor '{}' has {} values; plots take at most {}", s.weights, s.tensor, t.numel(),
+                              kMaxCells));
+    return {std::move(t),
+            fmt::format("learned table '{}' ({})", s.tensor, std::filesystem::path(s.weights).filename().string())};
   }
-  if (s.length < 1) throw Error(fmt::format("--length must be at least 1, got {}", s.length));
+  // A heatmap cell per value: beyond a few million the picture says nothing more and takes long.
+  if (s.length < 1 || s.length * s.dim > kMaxCells)
+    throw Error(fmt::format("--length {} x --dim {}: give at least 1 position and at most {} values", s.length, s.dim,
+                            kMaxCells));
   pos::SinusoidalParams params{.dim = s.dim, .layout = pos::parse_sinusoidal_layout(s.layout), .base = s.base};
   return {pos::SinusoidalPositions(params).table(s.length),
           fmt::format("sinusoidal table ({}, base {:g})", pos::sinusoidal_layout_name(params.layout), s.base)};
@@ -130,6 +139,7 @@ void add_similarity(CLI::App& plot) {
   sub->callback([s, o, measure] {
     const auto [table, name] = load_table(*s);
     const Index n = table.size(0), d = table.size(1);
+    if (n > 2048) throw Error(fmt::format("similarity of {} positions: plots take at most 2048", n));
     std::vector<double> values(static_cast<std::size_t>(n * n));
     std::vector<double> norms(static_cast<std::size_t>(n));
     for (Index i = 0; i < n; ++i) {

@@ -2,28 +2,13 @@
 
 #include <fmt/format.h>
 
+#include "output.hpp"
 #include "posemb/core/error.hpp"
 #include "posemb/core/tensor_print.hpp"
 
 namespace posemb::cli {
-namespace {
 
-using nlohmann::ordered_json;
-
-// A row-major tensor as nested JSON arrays ([2, 3] -> [[a, b, c], [d, e, f]]).
-template <class T>
-ordered_json nested(const T* data, const Shape& shape, std::size_t dim = 0) {
-  if (dim == shape.size()) return ordered_json(*data);
-  ordered_json out = ordered_json::array();
-  Index stride = 1;
-  for (std::size_t d = dim + 1; d < shape.size(); ++d) stride *= shape[d];
-  for (Index i = 0; i < shape[dim]; ++i) out.push_back(nested(data + i * stride, shape, dim + 1));
-  return out;
-}
-
-}  // namespace
-
-void PositionsReport::value(std::string key, ordered_json value) {
+void PositionsReport::value(std::string key, nlohmann::ordered_json value) {
   entries_.push_back({std::move(key), std::move(value), std::monostate{}, {}});
 }
 
@@ -41,27 +26,20 @@ std::string PositionsReport::render(std::string_view format) const {
   throw Error(fmt::format("--format {}: unknown format; use json or torch", format));
 }
 
-// One key per line, each value compact: readable, and still a single JSON document.
 std::string PositionsReport::render_json() const {
-  std::string out = "{\n";
-  bool first = true;
-  const auto add = [&](const std::string& key, const ordered_json& value) {
-    out += first ? "  " : ",\n  ";
-    first = false;
-    out += ordered_json(key).dump() + ": " + value.dump();
-  };
+  nlohmann::ordered_json doc;
   for (const Entry& e : entries_) {
     if (const auto* t = std::get_if<Tensor>(&e.tensor)) {
-      if (!e.shape_key.empty()) add(e.shape_key, t->shape());
-      add(e.key, nested(t->data(), t->shape()));
+      if (!e.shape_key.empty()) doc[e.shape_key] = t->shape();
+      doc[e.key] = nested_values(*t);
     } else if (const auto* ids = std::get_if<IdTensor>(&e.tensor)) {
-      if (!e.shape_key.empty()) add(e.shape_key, ids->shape());
-      add(e.key, nested(ids->data(), ids->shape()));
+      if (!e.shape_key.empty()) doc[e.shape_key] = ids->shape();
+      doc[e.key] = nested_values(*ids);
     } else {
-      add(e.key, e.value);
+      doc[e.key] = e.value;
     }
   }
-  return out + "\n}\n";
+  return one_key_per_line(doc);
 }
 
 // Values as "key: value" lines (strings unquoted), tensors as print(t) and print(t.shape).

@@ -145,6 +145,8 @@ TEST(PlotCli, BadOptionsAreClearErrors) {
       {{"plot", "table", "-o", (dir.path() / "x.gif").string()}, "use .png or .svg"},
       {{"plot", "table", "-o", png, "--width", "20"}, "picture size 20 x 600"},
       {{"plot", "table", "-o", png, "--dim", "7"}, "dim"},
+      {{"plot", "table", "-o", png, "--length", "100000", "--dim", "512"}, "at most 4194304 values"},
+      {{"plot", "similarity", "-o", png, "--length", "3000", "--dim", "4"}, "similarity of 3000 positions"},
       {{"plot", "table", "-o", png, "--weights", (dir.path() / "none.safetensors").string()}, "none.safetensors"},
       {{"plot", "bias", "-o", png, "--heads", "40"}, "--heads must be between 1 and 16"},
       {{"plot", "rope-decay", "-o", png, "--max-distance", "0"}, "--max-distance must be between"},
