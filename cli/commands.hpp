@@ -11,5 +11,6 @@ void add_positions_command(CLI::App& app);  // positions_command.cpp (sinusoidal
 void add_train_command(CLI::App& app);     // train_command.cpp
 void add_study_command(CLI::App& app);     // study_command.cpp
 void add_plot_command(CLI::App& app);      // plot_command.cpp
+void add_report_command(CLI::App& app);    // report_command.cpp
 
 }  // namespace posemb::cli

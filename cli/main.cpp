@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
   posemb::cli::add_train_command(app);
   posemb::cli::add_study_command(app);
   posemb::cli::add_plot_command(app);
+  posemb::cli::add_report_command(app);
 
   try {
     app.parse(argc, argv);

@@ -26,6 +26,7 @@
 #include "posemb/core/error.hpp"
 #include "posemb/io/safetensors.hpp"
 #include "posemb/plot/chart.hpp"
+#include "posemb/plot/scheme_figures.hpp"
 #include "posemb/plot/study_chart.hpp"
 #include "posemb/positional/alibi.hpp"
 #include "posemb/positional/hf_config.hpp"
@@ -110,8 +111,6 @@ std::pair<Tensor, std::string> load_table(const TableSource& s) {
           fmt::format("sinusoidal table ({}, base {:g})", pos::sinusoidal_layout_name(params.layout), s.base)};
 }
 
-std::vector<double> values_of(const Tensor& t) { return {t.values().begin(), t.values().end()}; }
-
 void add_table(CLI::App& plot) {
   auto s = std::make_shared<TableSource>();
   auto o = std::make_shared<PictureOptions>();
@@ -120,10 +119,10 @@ void add_table(CLI::App& plot) {
   add_picture_options(sub, *o);
   sub->callback([s, o] {
     const auto [table, name] = load_table(*s);
-    plot::Heatmap h{name, "dimension", "position", table.size(0), table.size(1), values_of(table)};
-    plot::save(plot::HeatmapPanels{"Position encodings: " + name, "value", {h}}, o->output, {o->width, o->height});
+    const plot::HeatmapPanels figure = plot::table_figure(table, name);
+    plot::save(figure, o->output, {o->width, o->height});
     write_data(*o, {{"kind", "table"}, {"source", name}, {"rows", table.size(0)}, {"cols", table.size(1)},
-                    {"values", h.values}});
+                    {"values", figure.panels[0].values}});
   });
 }
 
@@ -138,29 +137,11 @@ void add_similarity(CLI::App& plot) {
   add_picture_options(sub, *o);
   sub->callback([s, o, measure] {
     const auto [table, name] = load_table(*s);
-    const Index n = table.size(0), d = table.size(1);
-    if (n > 2048) throw Error(fmt::format("similarity of {} positions: plots take at most 2048", n));
-    std::vector<double> values(static_cast<std::size_t>(n * n));
-    std::vector<double> norms(static_cast<std::size_t>(n));
-    for (Index i = 0; i < n; ++i) {
-      double sum = 0;
-      for (Index c = 0; c < d; ++c) sum += double(table.at(i, c)) * table.at(i, c);
-      norms[static_cast<std::size_t>(i)] = std::sqrt(sum);
-    }
-    for (Index i = 0; i < n; ++i)
-      for (Index j = 0; j < n; ++j) {
-        double dot = 0;
-        for (Index c = 0; c < d; ++c) dot += double(table.at(i, c)) * table.at(j, c);
-        const double denom = norms[static_cast<std::size_t>(i)] * norms[static_cast<std::size_t>(j)];
-        values[static_cast<std::size_t>(i * n + j)] =
-            *measure == "dot" ? dot : (denom > 0 ? dot / denom : std::numeric_limits<double>::quiet_NaN());
-      }
-    plot::Heatmap h{name, "position", "position", n, n, values};
-    plot::save(plot::HeatmapPanels{fmt::format("{} similarity of positions: {}", *measure == "dot" ? "Dot-product" : "Cosine", name),
-                                   *measure, {h}},
-               o->output, {o->width, o->height});
+    const plot::HeatmapPanels figure = plot::similarity_figure(table, name, *measure == "dot");
+    plot::save(figure, o->output, {o->width, o->height});
+    const auto n = table.size(0);
     write_data(*o, {{"kind", "similarity"}, {"measure", *measure}, {"source", name}, {"rows", n}, {"cols", n},
-                    {"values", values}});
+                    {"values", figure.panels[0].values}});
   });
 }
 
@@ -178,13 +159,8 @@ void add_rope_sources(CLI::App* sub, RopeSources& s) {
   sub->add_option("--theta", s.thetas, "Plain RoPE bases (one line each; default 10000 when no --config)");
 }
 
-struct NamedRope {
-  std::string label;
-  pos::RopeParams params;
-};
-
-std::vector<NamedRope> rope_lines(const RopeSources& s) {
-  std::vector<NamedRope> lines;
+std::vector<plot::NamedRope> rope_lines(const RopeSources& s) {
+  std::vector<plot::NamedRope> lines;
   for (const auto& path : s.configs) {
     const auto params = pos::rope_params_from_hf_config_file(path);
     lines.push_back({fmt::format("{} ({})", std::filesystem::path(path).stem().string(),
@@ -210,43 +186,10 @@ void add_rope_frequencies(CLI::App& plot) {
   add_rope_sources(sub, *s);
   add_picture_options(sub, *o);
   sub->callback([s, o] {
-    plot::LineChart chart{"RoPE wavelength per pair: where scaling interpolates and where it extrapolates",
-                          "pair index i (frequency theta^(-2i/d))", "wavelength 2 pi / inv_freq (tokens)", false, true,
-                          {}, ""};
-    for (const auto& line : rope_lines(*s)) {
-      std::vector<std::pair<std::string, pos::RopeParams>> variants{{line.label, line.params}};
-      if (line.params.scaling.type != pos::RopeType::kDefault) {  // the same model without its scaling
-        pos::RopeParams plain = line.params;
-        plain.scaling = {};
-        variants.emplace_back(line.label.substr(0, line.label.find(" (")) + " (unscaled)", plain);
-      }
-      for (const auto& [label, params] : variants) {
-        const auto f = pos::compute_rope_frequencies(params);
-        plot::Series series{label, {}, {}};
-        for (std::size_t i = 0; i < f.inv_freq.size(); ++i) {
-          series.x.push_back(static_cast<double>(i));
-          series.y.push_back(f.inv_freq[i] > 0 ? 2 * M_PI / f.inv_freq[i] : std::numeric_limits<double>::infinity());
-        }
-        chart.series.push_back(std::move(series));
-      }
-    }
+    const plot::LineChart chart = plot::rope_frequencies_figure(rope_lines(*s));
     plot::save(chart, o->output, {o->width, o->height});
     write_data(*o, {{"kind", "rope-frequencies"}, {"series", series_json(chart.series)}});
   });
-}
-
-// E[q . R(d) q] / E[q . q] for q with independent standard normal channels: each rotated
-// pair contributes 2 cos(d inv_freq_k) (times the attention factor squared, which the ratio
-// cancels), each channel that does not rotate contributes 1. RoFormer's long-term decay.
-std::vector<double> expected_rope_score(const pos::RopeParams& params, Index max_distance) {
-  const auto f = pos::compute_rope_frequencies(params);
-  std::vector<double> out;
-  for (Index d = 0; d <= max_distance; ++d) {
-    double sum = static_cast<double>(params.head_dim - params.rotary_dim);
-    for (const float w : f.inv_freq) sum += 2.0 * std::cos(static_cast<double>(d) * w);
-    out.push_back(sum / static_cast<double>(params.head_dim));
-  }
-  return out;
 }
 
 void add_rope_decay(CLI::App& plot) {
@@ -259,16 +202,7 @@ void add_rope_decay(CLI::App& plot) {
   sub->add_option("--max-distance", *max_distance, "Largest relative distance")->default_val(512);
   add_picture_options(sub, *o);
   sub->callback([s, o, max_distance] {
-    if (*max_distance < 1 || *max_distance > 1'000'000)
-      throw Error(fmt::format("--max-distance must be between 1 and 1000000, got {}", *max_distance));
-    plot::LineChart chart{"RoPE: expected q . R(d) q relative to d = 0 (long-term decay)", "relative distance d (tokens)",
-                          "expected score / score at d = 0", false, false, {}, ""};
-    for (const auto& line : rope_lines(*s)) {
-      plot::Series series{line.label, {}, expected_rope_score(line.params, *max_distance)};
-      series.x.resize(series.y.size());
-      std::iota(series.x.begin(), series.x.end(), 0.0);
-      chart.series.push_back(std::move(series));
-    }
+    const plot::LineChart chart = plot::rope_decay_figure(rope_lines(*s), *max_distance);
     plot::save(chart, o->output, {o->width, o->height});
     write_data(*o, {{"kind", "rope-decay"}, {"series", series_json(chart.series)}});
   });
@@ -294,38 +228,23 @@ void add_bias(CLI::App& plot) {
   sub->add_flag("--causal", b->causal, "T5 decoder buckets (default: bidirectional)");
   add_picture_options(sub, *o);
   sub->callback([b, o] {
-    if (b->length < 1 || b->length > 4096)
-      throw Error(fmt::format("--length must be between 1 and 4096, got {}", b->length));
-    plot::HeatmapPanels figure;
     ordered_json data{{"kind", "bias"}, {"scheme", b->scheme}, {"length", b->length}};
+    plot::HeatmapPanels figure;
     if (b->scheme == "alibi") {
-      if (b->heads < 1 || b->heads > 16) throw Error(fmt::format("--heads must be between 1 and 16, got {}", b->heads));
-      const pos::Alibi alibi({b->heads, pos::AlibiDirection::kCausal});
-      const Tensor bias = alibi.bias_matrix(b->length, b->length);
-      figure = {"ALiBi: m (j - i) added to the scores of query i and key j (future keys masked)", "bias", {}};
-      ordered_json panels = ordered_json::array();
-      for (Index h = 0; h < b->heads; ++h) {
-        plot::Heatmap panel{fmt::format("head {}, m = {:.3g}", h, alibi.slopes()[static_cast<std::size_t>(h)]), "key j",
-                            "query i", b->length, b->length, {}};
-        for (Index i = 0; i < b->length; ++i)
-          for (Index j = 0; j < b->length; ++j)
-            panel.values.push_back(j > i ? std::numeric_limits<double>::quiet_NaN() : double(bias.at(h, i, j)));
+      figure = plot::alibi_figure(b->heads, b->length);
+      const auto slopes = pos::alibi_slopes(b->heads);
+      ordered_json heads = ordered_json::array();
+      for (std::size_t h = 0; h < figure.panels.size(); ++h) {
         ordered_json values = ordered_json::array();
-        for (const double v : panel.values) values.push_back(std::isfinite(v) ? ordered_json(v) : ordered_json(nullptr));
-        panels.push_back({{"head", h}, {"slope", alibi.slopes()[static_cast<std::size_t>(h)]}, {"values", values}});
-        figure.panels.push_back(std::move(panel));
+        for (const double v : figure.panels[h].values)
+          values.push_back(std::isfinite(v) ? ordered_json(v) : ordered_json(nullptr));
+        heads.push_back({{"head", h}, {"slope", slopes[h]}, {"values", values}});
       }
-      data["heads"] = panels;
+      data["heads"] = heads;
     } else {
       b->t5.bidirectional = !b->causal;
-      const IdTensor buckets = pos::t5_bucket_matrix(b->t5, b->length, b->length);
-      plot::Heatmap panel{fmt::format("{} buckets, max_distance {}", b->t5.num_buckets, b->t5.max_distance), "key j",
-                          "query i", b->length, b->length, {}};
-      for (const auto v : buckets.values()) panel.values.push_back(static_cast<double>(v));
-      figure = {fmt::format("T5 relative-position buckets ({}): one learned bias per bucket and head",
-                            b->t5.bidirectional ? "bidirectional" : "causal"),
-                "bucket", {panel}};
-      data["buckets"] = panel.values;
+      figure = plot::t5_figure(b->t5, b->length);
+      data["buckets"] = figure.panels[0].values;
     }
     plot::save(figure, o->output, {o->width, o->height});
     write_data(*o, data);

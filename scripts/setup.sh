@@ -14,6 +14,7 @@ packages=(
   libcli11-dev nlohmann-json3-dev libfmt-dev libhwy-dev
   libopenblas-dev libopenblas0-pthread
   libcairo2-dev fonts-dejavu-core
+  chromium
   unicode-data
   clang libclang-rt-14-dev
   nodejs

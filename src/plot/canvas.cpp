@@ -18,14 +18,18 @@ cairo_status_t append_bytes(void* closure, const unsigned char* data, unsigned i
 
 }  // namespace
 
-Canvas::Canvas(const std::filesystem::path& path, Size size) : path_(path), size_(size) {
+Format format_of(const std::filesystem::path& path) {
   const std::string ext = path.extension().string();
-  if (ext != ".png" && ext != ".svg")
-    throw Error(fmt::format("{}: the picture's format comes from the extension: use .png or .svg", path.string()));
+  if (ext == ".png") return Format::kPng;
+  if (ext == ".svg") return Format::kSvg;
+  throw Error(fmt::format("{}: the picture's format comes from the extension: use .png or .svg", path.string()));
+}
+
+Canvas::Canvas(Format format, Size size) : size_(size) {
   if (size.width < 100 || size.height < 100 || size.width > 10000 || size.height > 10000)
     throw Error(fmt::format("picture size {} x {}: width and height must be between 100 and 10000 pixels", size.width,
                             size.height));
-  svg_ = ext == ".svg";
+  svg_ = format == Format::kSvg;
   surface_ = svg_ ? cairo_svg_surface_create_for_stream(append_bytes, &svg_bytes_, size.width, size.height)
                   : cairo_image_surface_create(CAIRO_FORMAT_ARGB32, size.width, size.height);
   cr_ = cairo_create(surface_);
@@ -55,7 +59,7 @@ void Canvas::text(std::string_view s, double x, double y, double points, Align a
   cairo_restore(cr_);
 }
 
-void Canvas::save() {
+std::string Canvas::finish() {
   std::string bytes;
   cairo_destroy(cr_);
   cr_ = nullptr;
@@ -67,9 +71,18 @@ void Canvas::save() {
     cairo_surface_write_to_png_stream(surface_, append_bytes, &bytes);
   }
   const cairo_status_t status = cairo_surface_status(surface_);
-  if (status != CAIRO_STATUS_SUCCESS)
-    throw Error(fmt::format("{}: drawing failed: {}", path_.string(), cairo_status_to_string(status)));
-  io::write_file_atomically(path_, bytes);
+  if (status != CAIRO_STATUS_SUCCESS) throw Error(fmt::format("drawing failed: {}", cairo_status_to_string(status)));
+  return bytes;
+}
+
+void save(const LineChart& chart, const std::filesystem::path& path, Size size) {
+  const Format format = format_of(path);
+  io::write_file_atomically(path, render(chart, format, size));
+}
+
+void save(const HeatmapPanels& panels, const std::filesystem::path& path, Size size) {
+  const Format format = format_of(path);
+  io::write_file_atomically(path, render(panels, format, size));
 }
 
 std::string tick_label(double v) {

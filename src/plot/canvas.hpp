@@ -1,9 +1,8 @@
 #pragma once
-// A cairo drawing surface for one picture, PNG or SVG by the file's extension, and the few
+// A cairo drawing surface for one picture, PNG or SVG, and the few
 // drawing helpers the charts share (text, axes frames). Private to src/plot.
 #include <cairo.h>
 
-#include <filesystem>
 #include <string>
 #include <string_view>
 
@@ -13,7 +12,7 @@ namespace posemb::plot {
 
 class Canvas {
  public:
-  Canvas(const std::filesystem::path& path, Size size);  // checks the extension and size
+  Canvas(Format format, Size size);  // checks the size
   ~Canvas();
   Canvas(const Canvas&) = delete;
   Canvas& operator=(const Canvas&) = delete;
@@ -27,11 +26,10 @@ class Canvas {
   void text(std::string_view s, double x, double y, double points, Align align = Align::kCenter, bool bold = false,
             bool rotate = false) const;
 
-  // Finishes the picture and writes it atomically to the path given at construction.
-  void save();
+  // Finishes the picture: the PNG file's or the SVG document's bytes.
+  std::string finish();
 
  private:
-  std::filesystem::path path_;
   Size size_;
   bool svg_ = false;
   std::string svg_bytes_;

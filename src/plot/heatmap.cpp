@@ -10,8 +10,8 @@
 
 namespace posemb::plot {
 
-void save(const HeatmapPanels& figure, const std::filesystem::path& path, Size size) {
-  if (figure.panels.empty()) throw Error(fmt::format("{}: nothing to plot (no panels)", path.string()));
+std::string render(const HeatmapPanels& figure, Format format, Size size) {
+  if (figure.panels.empty()) throw Error(fmt::format("figure '{}': nothing to plot (no panels)", figure.title));
   double lo = std::numeric_limits<double>::infinity(), hi = -lo;
   for (const Heatmap& h : figure.panels) {
     if (h.rows < 1 || h.cols < 1 || static_cast<std::int64_t>(h.values.size()) != h.rows * h.cols)
@@ -25,7 +25,7 @@ void save(const HeatmapPanels& figure, const std::filesystem::path& path, Size s
   if (!(hi >= lo)) lo = hi = 0;
   const double span = hi > lo ? hi - lo : 1.0;
 
-  Canvas canvas(path, size);
+  Canvas canvas(format, size);
   cairo_t* cr = canvas.cr();
   // Panels on a grid of up to 4 columns, each as square as the space allows.
   const auto n = static_cast<std::int64_t>(figure.panels.size());
@@ -81,7 +81,7 @@ void save(const HeatmapPanels& figure, const std::filesystem::path& path, Size s
   }
   canvas.text(figure.value_label, bx + bar_width / 2, bar_top - 8, 12);
   canvas.text(figure.title, canvas.width() / 2.0, 30, 17, Canvas::Align::kCenter, true);
-  canvas.save();
+  return canvas.finish();
 }
 
 }  // namespace posemb::plot

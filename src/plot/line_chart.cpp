@@ -63,7 +63,7 @@ bool usable(double v, bool log) { return std::isfinite(v) && (!log || v > 0); }
 
 }  // namespace
 
-void save(const LineChart& chart, const std::filesystem::path& path, Size size) {
+std::string render(const LineChart& chart, Format format, Size size) {
   Range xr, yr;
   for (const Series& s : chart.series) {
     if (s.x.size() != s.y.size())
@@ -74,11 +74,11 @@ void save(const LineChart& chart, const std::filesystem::path& path, Size size) 
         yr.add(s.y[i]);
       }
   }
-  if (xr.empty()) throw Error(fmt::format("{}: nothing to plot (no finite points)", path.string()));
+  if (xr.empty()) throw Error(fmt::format("chart '{}': nothing to plot (no finite points)", chart.title));
   xr = padded(xr, chart.log_x);
   yr = padded(yr, chart.log_y);
 
-  Canvas canvas(path, size);
+  Canvas canvas(format, size);
   cairo_t* cr = canvas.cr();
   const double left = 90, right = canvas.width() - 210, top = 60, bottom = canvas.height() - (chart.note.empty() ? 70 : 95);
   const Scale sx{xr.lo, xr.hi, left, right, chart.log_x}, sy{yr.lo, yr.hi, bottom, top, chart.log_y};
@@ -152,7 +152,7 @@ void save(const LineChart& chart, const std::filesystem::path& path, Size size) 
   canvas.text(chart.y_label + (chart.log_y ? " (log scale)" : ""), 26, (top + bottom) / 2, 14, Canvas::Align::kCenter,
               false, true);
   if (!chart.note.empty()) canvas.text(chart.note, left, canvas.height() - 16, 12, Canvas::Align::kLeft);
-  canvas.save();
+  return canvas.finish();
 }
 
 }  // namespace posemb::plot

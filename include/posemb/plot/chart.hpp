@@ -41,6 +41,16 @@ struct HeatmapPanels {
   std::vector<Heatmap> panels;
 };
 
+enum class Format { kPng, kSvg };
+
+// .png or .svg; anything else is an error naming the path.
+Format format_of(const std::filesystem::path& path);
+
+// The picture's bytes: a PNG file, or an SVG document.
+std::string render(const LineChart& chart, Format format, Size size = {});
+std::string render(const HeatmapPanels& panels, Format format, Size size = {});
+
+// render() into a file, atomically, in the format its extension names.
 void save(const LineChart& chart, const std::filesystem::path& path, Size size = {});
 void save(const HeatmapPanels& panels, const std::filesystem::path& path, Size size = {});
 
