@@ -9,6 +9,7 @@
 //   posemb plot rope-decay  [--config C.json ...] [--head-dim 128 --theta 10000 ...] [--max-distance 512]
 //   posemb plot bias        --scheme alibi|t5 [--heads 8] [--length 32] [--num-buckets 32 --max-distance 128 --causal]
 //   posemb plot study       --input runs/study/study.json
+//   posemb plot attention   --checkpoint runs/train --text "some text" [--layer 0]
 #include <fmt/format.h>
 
 #include <cmath>
@@ -24,7 +25,10 @@
 #include "commands.hpp"
 #include "output.hpp"
 #include "posemb/core/error.hpp"
+#include "posemb/data/text_tokenizer.hpp"
 #include "posemb/io/safetensors.hpp"
+#include "posemb/model/checkpoint.hpp"
+#include "posemb/model/gpt.hpp"
 #include "posemb/plot/chart.hpp"
 #include "posemb/plot/scheme_figures.hpp"
 #include "posemb/plot/study_chart.hpp"
@@ -278,6 +282,58 @@ void add_study(CLI::App& plot) {
   });
 }
 
+// --- attention: what a trained model looks at ---------------------------------------------------
+
+void add_attention(CLI::App& plot) {
+  struct Options {
+    std::string checkpoint, text;
+    Index layer = 0;
+  };
+  auto a = std::make_shared<Options>();
+  auto o = std::make_shared<PictureOptions>();
+  auto* sub = plot.add_subcommand(
+      "attention", "Attention map of a trained model (a `posemb train` run folder) on a text: one panel per head");
+  sub->add_option("--checkpoint", a->checkpoint, "The run folder of `posemb train` (holds checkpoint.json)")->required();
+  sub->add_option("--text", a->text, "The text to look at ('-' reads standard input)")->required();
+  sub->add_option("--layer", a->layer, "Which block (0 = the first)")->default_val(0);
+  add_picture_options(sub, *o);
+  sub->callback([a, o] {
+    const model::CheckpointManifest manifest = model::read_checkpoint_manifest(a->checkpoint);
+    model::Gpt gpt = model::load_checkpoint_model(a->checkpoint);
+    const data::TextTokenizer tokenizer = data::TextTokenizer::from_name(manifest.run.tokenizer);
+    const std::vector<std::uint32_t> ids = tokenizer.encode(text_or_stdin(a->text));
+    const auto n = static_cast<Index>(ids.size());
+    if (n < 1) throw Error("--text has no tokens");
+    if (n > 256)
+      throw Error(fmt::format("--text is {} tokens; an attention map shows at most 256 (one cell per pair)", n));
+    const std::vector<std::int32_t> tokens(ids.begin(), ids.end());
+    const Tensor probs = gpt.attention_probabilities({tokens, {}, 1, n}, a->layer);
+    plot::HeatmapPanels figure{
+        fmt::format("Attention of layer {} ({} positions, {} tokens): row = query, column = key it attends to",
+                    a->layer, model::scheme_name(manifest.model.scheme), n),
+        "probability",
+        {}};
+    ordered_json heads = ordered_json::array();
+    for (Index h = 0; h < probs.size(1); ++h) {
+      plot::Heatmap panel{fmt::format("head {}", h), "key", "query", n, n, {}};
+      for (Index i = 0; i < n; ++i)
+        for (Index j = 0; j < n; ++j)
+          panel.values.push_back(j > i ? std::numeric_limits<double>::quiet_NaN() : double(probs.at(0, h, i, j)));
+      ordered_json rows = ordered_json::array();
+      for (Index i = 0; i < n; ++i) {
+        ordered_json row = ordered_json::array();
+        for (Index j = 0; j <= i; ++j) row.push_back(probs.at(0, h, i, j));
+        rows.push_back(std::move(row));
+      }
+      heads.push_back({{"head", h}, {"probabilities", rows}});
+      figure.panels.push_back(std::move(panel));
+    }
+    plot::save(figure, o->output, {o->width, o->height});
+    write_data(*o, {{"kind", "attention"}, {"layer", a->layer}, {"scheme", model::scheme_name(manifest.model.scheme)},
+                    {"tokens", ids}, {"heads", heads}});
+  });
+}
+
 }  // namespace
 
 void add_plot_command(CLI::App& app) {
@@ -289,6 +345,7 @@ void add_plot_command(CLI::App& app) {
   add_rope_decay(*plot);
   add_bias(*plot);
   add_study(*plot);
+  add_attention(*plot);
 }
 
 }  // namespace posemb::cli

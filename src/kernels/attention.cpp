@@ -646,6 +646,16 @@ void reference_output(const AttentionShape& s, const HeadView& hv, const std::ve
 
 }  // namespace
 
+void attention_probabilities(const AttentionShape& s, const AttentionInputs& in, float* probs_out) {
+  std::vector<double> probs, row_lse;
+  for (Index b = 0; b < s.batch; ++b)
+    for (Index h = 0; h < s.heads; ++h) {
+      reference_probabilities(s, head_view(s, in, b, h), probs, row_lse);
+      float* dst = probs_out + (b * s.heads + h) * s.q_len * s.k_len;
+      for (std::size_t i = 0; i < probs.size(); ++i) dst[i] = float(probs[i]);
+    }
+}
+
 void attention_forward_reference(const AttentionShape& s, const AttentionInputs& in, float* out, float* lse) {
   std::vector<double> probs, row_lse, o;
   for (Index b = 0; b < s.batch; ++b) {

@@ -85,13 +85,34 @@ void save_checkpoint(const std::filesystem::path& folder, const Trainer& trainer
   for (std::size_t i = 0; i + 2 < old.size(); ++i) std::filesystem::remove(old[i]);
 }
 
-void restore_checkpoint(const std::filesystem::path& folder, const CheckpointManifest& manifest, Trainer& trainer) {
-  const io::SafetensorsFile file(folder / manifest.weights_file);
+namespace {
+
+// The weights file a manifest names, after checking that its step is the manifest's.
+io::SafetensorsFile open_weights(const std::filesystem::path& folder, const CheckpointManifest& manifest) {
+  io::SafetensorsFile file(folder / manifest.weights_file);
   const auto& meta = file.metadata();
   const auto step_it = meta.find("step");
   if (step_it == meta.end() || step_it->second != std::to_string(manifest.step))
     throw Error(fmt::format("{}: its step ({}) differs from the step {} in {}", file.source(),
                             step_it == meta.end() ? "missing" : step_it->second, manifest.step, kManifest));
+  return file;
+}
+
+}  // namespace
+
+Gpt load_checkpoint_model(const std::filesystem::path& folder) {
+  const CheckpointManifest manifest = read_checkpoint_manifest(folder);
+  const io::SafetensorsFile file = open_weights(folder, manifest);
+  Gpt model(manifest.model);
+  for (const auto& e : model.layout().entries()) {
+    const Tensor t = file.load_tensor("model." + e.name, e.shape);
+    std::copy(t.values().begin(), t.values().end(), model.parameters().begin() + e.offset);
+  }
+  return model;
+}
+
+void restore_checkpoint(const std::filesystem::path& folder, const CheckpointManifest& manifest, Trainer& trainer) {
+  const io::SafetensorsFile file = open_weights(folder, manifest);
   Gpt& model = trainer.model();
   auto load_into = [&](const std::string& name, FloatBuffer& buffer, const ParameterEntry& e) {
     const Tensor t = file.load_tensor(name, e.shape);

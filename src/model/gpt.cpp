@@ -183,6 +183,22 @@ Tensor Gpt::logits(const TokenBatch& batch) {
   return out;
 }
 
+Tensor Gpt::attention_probabilities(const TokenBatch& batch, Index layer) {
+  const GptConfig& cfg = config_;
+  if (layer < 0 || layer >= cfg.layers)
+    throw Error(fmt::format("layer {} does not exist: the model has layers 0 to {}", layer, cfg.layers - 1));
+  check_batch(batch, 0);
+  forward_blocks(batch, 0, nullptr, /*keep_all=*/true);  // every block's rotated q, k kept
+  const Index b = batch.batch, t = batch.seq, c = cfg.channels, h = cfg.heads, d = cfg.head_dim();
+  Workspace& w = *work_;
+  const BlockActivations& a = w.acts_of(layer);
+  const k::AttentionInputs inputs = w.positions.attention_inputs(cfg, params_, layer, a.qkv.data());
+  const k::AttentionShape shape{b, h, d, t, t, 0, 3 * c, 3 * c, 3 * c, c, 1.0f / std::sqrt(float(d))};
+  Tensor probs({b, h, t, t});
+  k::attention_probabilities(shape, inputs, probs.data());
+  return probs;
+}
+
 void Gpt::check_batch(const TokenBatch& in, Index first) const {
   const GptConfig& cfg = config_;
   const Index b = in.batch, t = in.seq, n = b * t, v = cfg.vocab_size;

@@ -12,6 +12,8 @@
 #include "plot/image_check.hpp"
 #include "posemb/io/file.hpp"
 #include "posemb/io/safetensors.hpp"
+#include "posemb/model/checkpoint.hpp"
+#include "posemb/model/gpt.hpp"
 #include "posemb/positional/alibi.hpp"
 #include "posemb/positional/hf_config.hpp"
 #include "posemb/positional/rope.hpp"
@@ -159,6 +161,54 @@ TEST(PlotCli, BadOptionsAreClearErrors) {
     EXPECT_NE(run.err.find(message), std::string::npos) << "stderr: " << run.err << "\nexpected: " << message;
   }
   EXPECT_FALSE(std::filesystem::exists(png));
+}
+
+}  // namespace
+}  // namespace posemb
+
+namespace posemb {
+namespace {
+
+// A model trained for a few steps by `posemb train`, then `posemb plot attention` on a text:
+// the plotted probabilities are the library's for the loaded checkpoint.
+TEST(PlotCliAttention, MapsAreTheCheckpointModelsProbabilities) {
+  const TempDir dir;
+  std::string corpus;
+  for (int i = 0; i < 200; ++i) corpus += "The quick brown fox jumps over the lazy dog " + std::to_string(i) + ". ";
+  io::write_file_atomically(dir.path() / "text.txt", corpus);
+  const auto run_dir = (dir.path() / "run").string();
+  const auto trained = run_posemb({"train", "--corpus", (dir.path() / "text.txt").string(), "--cache-dir",
+                                   (dir.path() / "cache").string(), "--out", run_dir, "--scheme", "rope", "--context",
+                                   "16", "--layers", "2", "--heads", "2", "--channels", "16", "--batch", "2", "--steps",
+                                   "4", "--warmup", "1", "--progress", "never"});
+  ASSERT_EQ(trained.exit_code, 0) << trained.err;
+  const auto p = plot(dir, {"attention", "--checkpoint", run_dir, "--text", "lazy dog", "--layer", "1"});
+  expect_png(p.picture, 900, 600);
+  model::Gpt gpt = model::load_checkpoint_model(run_dir);
+  const std::vector<std::int32_t> tokens{'l', 'a', 'z', 'y', ' ', 'd', 'o', 'g'};  // byte tokens
+  EXPECT_EQ(p.data["tokens"], nlohmann::json(tokens));
+  const Tensor probs = gpt.attention_probabilities({tokens, {}, 1, 8}, 1);
+  ASSERT_EQ(p.data["heads"].size(), 2u);
+  for (Index h = 0; h < 2; ++h)
+    for (Index i = 0; i < 8; ++i) {
+      const auto& row = p.data["heads"][static_cast<std::size_t>(h)]["probabilities"][static_cast<std::size_t>(i)];
+      ASSERT_EQ(row.size(), static_cast<std::size_t>(i + 1));
+      double sum = 0;
+      for (Index j = 0; j <= i; ++j) {
+        EXPECT_EQ(row[static_cast<std::size_t>(j)].get<float>(), probs.at(0, h, i, j));
+        sum += row[static_cast<std::size_t>(j)].get<double>();
+      }
+      EXPECT_NEAR(sum, 1.0, 1e-5);
+    }
+  const auto bad_layer = run_posemb({"plot", "attention", "--checkpoint", run_dir, "--text", "x", "--layer", "2", "-o",
+                                     (dir.path() / "a.png").string()});
+  EXPECT_NE(bad_layer.exit_code, 0);
+  EXPECT_NE(bad_layer.err.find("layer 2 does not exist: the model has layers 0 to 1"), std::string::npos)
+      << bad_layer.err;
+  const auto no_run = run_posemb({"plot", "attention", "--checkpoint", (dir.path() / "nothing").string(), "--text", "x",
+                                  "-o", (dir.path() / "a.png").string()});
+  EXPECT_NE(no_run.exit_code, 0);
+  EXPECT_NE(no_run.err.find("checkpoint.json"), std::string::npos) << no_run.err;
 }
 
 }  // namespace

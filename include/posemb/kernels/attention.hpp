@@ -89,6 +89,10 @@ void attention_forward(const AttentionShape& shape, const AttentionInputs& input
 void attention_backward(const AttentionShape& shape, const AttentionInputs& inputs, const float* out, const float* lse,
                         const float* dout, const AttentionGradients& grads);
 
+// The probabilities themselves, probs [batch, heads, q_len, k_len] (0 where the causal mask
+// hides a key), computed as the reference does: O(T²) memory, for pictures and tests only.
+void attention_probabilities(const AttentionShape& shape, const AttentionInputs& inputs, float* probs);
+
 // Plain versions that build the full [q_len, k_len] score matrix of each head in double:
 // the references the tiled kernels are tested against.
 void attention_forward_reference(const AttentionShape& shape, const AttentionInputs& inputs, float* out, float* lse);

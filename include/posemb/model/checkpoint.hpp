@@ -47,4 +47,7 @@ void restore_checkpoint(const std::filesystem::path& folder, const CheckpointMan
 
 bool has_checkpoint(const std::filesystem::path& folder);
 
+// The trained model alone (no optimizer state), for evaluation and pictures. Same errors.
+Gpt load_checkpoint_model(const std::filesystem::path& folder);
+
 }  // namespace posemb::model

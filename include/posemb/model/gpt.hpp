@@ -95,6 +95,12 @@ class Gpt {
   // Logits [B, T, V].
   Tensor logits(const TokenBatch& batch);
 
+  // The attention probabilities of every head of one block for a batch: [batch, heads, seq,
+  // seq], row i over keys 0..i (0 above the diagonal), with the model's positional scheme.
+  // Computed from the forward pass's own queries and keys, but with the full score matrix:
+  // for pictures and tests, O(seq²) memory.
+  Tensor attention_probabilities(const TokenBatch& batch, Index layer);
+
   // Logits [B, T, V] of the next T tokens of each sequence, at positions cache.length() …
   // cache.length() + T - 1, attending to everything in the cache; their keys and values are
   // appended to it. The same numbers as logits() of the whole sequence, computed piece by
