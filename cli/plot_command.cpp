@@ -224,7 +224,11 @@ void add_bias(CLI::App& plot) {
   auto b = std::make_shared<Options>();
   auto o = std::make_shared<PictureOptions>();
   auto* sub = plot.add_subcommand("bias", "Attention-score biases: ALiBi per head (causal), or T5's bucket matrix");
-  sub->add_option("--scheme", b->scheme, "alibi or t5")->check(CLI::IsMember({"alibi", "t5"}))->default_val("alibi");
+  sub->add_option("--scheme", b->scheme,
+                  "alibi, t5 (the bucket of each query/key pair) or t5-buckets (the bucket function of the distance, "
+                  "over -length..length)")
+      ->check(CLI::IsMember({"alibi", "t5", "t5-buckets"}))
+      ->default_val("alibi");
   sub->add_option("--heads", b->heads, "ALiBi heads (one panel each, at most 16)")->default_val(8);
   sub->add_option("--length", b->length, "Queries and keys")->default_val(32);
   sub->add_option("--num-buckets", b->t5.num_buckets, "T5 buckets")->default_val(32);
@@ -245,6 +249,11 @@ void add_bias(CLI::App& plot) {
         heads.push_back({{"head", h}, {"slope", slopes[h]}, {"values", values}});
       }
       data["heads"] = heads;
+    } else if (b->scheme == "t5-buckets") {
+      const plot::LineChart chart = plot::t5_bucket_function_figure(b->t5, b->length);
+      plot::save(chart, o->output, {o->width, o->height});
+      data["series"] = series_json(chart.series);
+      return write_data(*o, data);
     } else {
       b->t5.bidirectional = !b->causal;
       figure = plot::t5_figure(b->t5, b->length);

@@ -148,6 +148,8 @@ std::string page(const std::string& study_path) {
   body += "<p>T5 learns one bias per bucket and head; buckets are exact for short distances and logarithmic up to "
           "<code>max_distance</code>, past which every key shares the last bucket. Shaw et al. learn key and value "
           "vectors per clipped distance (up to k): beyond k, every key looks the same.</p>\n";
+  body += figure(plot::t5_bucket_function_figure({1, 32, 128, true}, 200),
+                 "T5's bucket function: 32 buckets, max_distance 128.");
   body += figure(plot::t5_figure({1, 32, 128, false}, 48), "T5 causal buckets (32 buckets, max_distance 128).");
   body += "<h2>Who extrapolates: the study</h2>\n" + study_section(study_path);
 

@@ -118,4 +118,22 @@ HeatmapPanels t5_figure(const pos::T5BiasParams& params, std::int64_t length) {
           {std::move(panel)}};
 }
 
+LineChart t5_bucket_function_figure(const pos::T5BiasParams& params, std::int64_t range) {
+  if (range < 1 || range > 100000) throw Error(fmt::format("--length must be between 1 and 100000, got {}", range));
+  LineChart chart{fmt::format("T5 bucket function ({} buckets, max_distance {}): exact near, logarithmic far",
+                              params.num_buckets, params.max_distance),
+                  "relative position (key - query)", "bucket", false, false, {}, ""};
+  for (const bool bidirectional : {true, false}) {
+    pos::T5BiasParams p = params;
+    p.bidirectional = bidirectional;
+    Series series{bidirectional ? "bidirectional (encoder)" : "causal (decoder)", {}, {}};
+    for (std::int64_t d = -range; d <= range; ++d) {
+      series.x.push_back(static_cast<double>(d));
+      series.y.push_back(static_cast<double>(pos::t5_relative_position_bucket(d, p)));
+    }
+    chart.series.push_back(std::move(series));
+  }
+  return chart;
+}
+
 }  // namespace posemb::plot

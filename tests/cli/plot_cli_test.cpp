@@ -126,6 +126,13 @@ TEST(PlotCli, AlibiPanelsAndT5Buckets) {
   p = plot(dir, {"bias", "--scheme", "t5", "--causal", "--length", "6", "--num-buckets", "8", "--max-distance", "16"},
            "svg");
   const IdTensor buckets = pos::t5_bucket_matrix({1, 8, 16, false}, 6, 6);
+  auto f = plot(dir, {"bias", "--scheme", "t5-buckets", "--length", "40", "--num-buckets", "16", "--max-distance",
+                      "32"});
+  ASSERT_EQ(f.data["series"].size(), 2u);
+  for (std::size_t k = 0; k < 2; ++k)
+    for (std::size_t i = 0; i < 81; ++i)
+      EXPECT_EQ(f.data["series"][k]["y"][i].get<double>(),
+                double(pos::t5_relative_position_bucket(Index(i) - 40, {1, 16, 32, k == 0})));
   ASSERT_EQ(p.data["buckets"].size(), 36u);
   for (std::size_t i = 0; i < 36; ++i) EXPECT_EQ(p.data["buckets"][i].get<double>(), double(buckets.values()[i]));
 }

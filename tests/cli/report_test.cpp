@@ -50,14 +50,14 @@ TEST(Report, EveryFigureLoadsInHeadlessChromiumWithoutErrors) {
   const std::string html = io::read_file_bytes(page);
   // Self-contained: every picture is a PNG inside the page ("iVBORw0KGgo" is the PNG signature in
   // base64), and nothing is fetched.
-  EXPECT_EQ(count(html, "src=\"data:image/png;base64,iVBORw0KGgo"), 7u);
+  EXPECT_EQ(count(html, "src=\"data:image/png;base64,iVBORw0KGgo"), 8u);
   EXPECT_EQ(count(html, "http://") + count(html, "https://"), 0u);
   EXPECT_NE(html.find("<td>cannot evaluate</td>"), std::string::npos);
 
   const BrowserView view = open_in_chromium(dir, page);
   ASSERT_EQ(view.exit_code, 0) << "chromium did not run (scripts/setup.sh installs Debian's chromium)";
-  EXPECT_EQ(attribute(view.dom, "data-figures"), "7") << view.dom.substr(0, 400);
-  EXPECT_EQ(attribute(view.dom, "data-figures-loaded"), "7");
+  EXPECT_EQ(attribute(view.dom, "data-figures"), "8") << view.dom.substr(0, 400);
+  EXPECT_EQ(attribute(view.dom, "data-figures-loaded"), "8");
   EXPECT_EQ(attribute(view.dom, "data-errors"), "(absent)");
 }
 
@@ -66,7 +66,7 @@ TEST(Report, WithoutAStudyItSaysHowToMakeOne) {
   const auto page = (dir.path() / "report.html").string();
   ASSERT_EQ(run_posemb({"report", "-o", page}).exit_code, 0);
   const std::string html = io::read_file_bytes(page);
-  EXPECT_EQ(count(html, "<img class=\"figure\""), 6u);
+  EXPECT_EQ(count(html, "<img class=\"figure\""), 7u);
   EXPECT_NE(html.find("No study was given"), std::string::npos);
 }
 

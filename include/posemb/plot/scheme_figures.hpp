@@ -38,4 +38,8 @@ HeatmapPanels alibi_figure(std::int64_t heads, std::int64_t length);
 // T5's bucket of each (query, key) pair.
 HeatmapPanels t5_figure(const positional::T5BiasParams& params, std::int64_t length);
 
+// T5's bucket function: bucket against relative position (key - query) in [-range, range],
+// bidirectional and causal, for params' num_buckets and max_distance.
+LineChart t5_bucket_function_figure(const positional::T5BiasParams& params, std::int64_t range);
+
 }  // namespace posemb::plot
