@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -26,10 +27,11 @@ inline std::string shell_quoted(const std::string& s) {
   return out + "'";
 }
 
-// A fresh folder for the running test (ctest runs tests as parallel processes).
+// A fresh folder for the running test (ctest runs tests as parallel processes; the process id
+// keeps two test runs on one machine, e.g. two build trees, out of each other's folders).
 inline std::filesystem::path fresh_test_dir(const std::string& group) {
   const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  const auto dir = std::filesystem::path(::testing::TempDir()) / group / info->name();
+  const auto dir = std::filesystem::path(::testing::TempDir()) / (group + "-" + std::to_string(::getpid())) / info->name();
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   return dir;
