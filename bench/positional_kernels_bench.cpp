@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "posemb/core/aligned_allocator.hpp"
 #include "posemb/kernels/matmul.hpp"  // set_kernel_threads
 #include "posemb/kernels/position_rows.hpp"
 #include "posemb/kernels/relative_bias.hpp"
@@ -35,9 +36,12 @@ using Index = std::int64_t;
 
 constexpr Index kHeads = 32, kHeadDim = 128, kQueries = 64;
 
+// Buffers are aligned as posemb's tensors are (64 bytes; a plain std::vector of this size comes
+// from mmap 16 bytes past a page, and every other vector load then straddles two cache lines).
 // Fresh memory is slow on first touch (a page fault per 4 KiB): every buffer is written once
 // before anything is timed.
-std::vector<float> warm(std::size_t n, float value) { return std::vector<float>(n, value); }
+using Buffer = std::vector<float, posemb::AlignedAllocator<float>>;
+Buffer warm(std::size_t n, float value) { return Buffer(n, value); }
 
 // memcpy over the same threads as the kernels, one contiguous piece each.
 void parallel_copy(float* dst, const float* src, std::size_t n, int threads) {

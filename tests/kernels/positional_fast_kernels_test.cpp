@@ -1,7 +1,9 @@
 // The SIMD positional kernels against their scalar references: every shape class (head_dim
 // and rotary_dim not multiples of the vector width, partial rotary, odd head counts, offsets,
 // in place), on 1 and on 2 threads. They do the same float operations in the same order, so
-// the results must be bit-identical, not just close.
+// the results must be bit-identical, not just close. Outputs larger than the last-level cache
+// take another path (streaming stores, when the output is aligned for them): the tests lower
+// that threshold to run it on small tensors, aligned and not.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -9,6 +11,8 @@
 #include <random>
 #include <vector>
 
+#include "kernels/memory_traffic.hpp"  // set_streaming_store_threshold
+#include "posemb/core/aligned_allocator.hpp"
 #include "posemb/kernels/matmul.hpp"  // set_kernel_threads
 #include "posemb/kernels/position_rows.hpp"
 #include "posemb/kernels/relative_bias.hpp"
@@ -54,6 +58,7 @@ TEST_P(RopeFastVsReference, EveryPairingDirectionAndShapeIsBitIdentical) {
       {9, 4, 128, 0, 128}, {2, 7, 96, 0, 96},    {6, 2, 80, 0, 40},    {1, 1, 34, 4, 30},
       {600, 32, 128, 0, 128},  // large enough to be split over the threads
       {300, 8, 256, 64, 64},
+      {3, 2, 1040, 8, 1030},  // interleaved pair tables in pieces (rotary spans over 512 channels)
   };
   const Index cache_positions = 50;
   for (const auto& sh : shapes) {
@@ -119,6 +124,67 @@ TEST_P(RelativeBiasFastVsReference, BlocksAtOffsetsAndOddSizes) {
   }
 }
 
+// Streaming stores write whole aligned vectors: run every kernel with the threshold at zero,
+// on outputs that are aligned (the streaming path) and one float off (the fallback).
+class StreamingStores : public ThreadCount {
+ protected:
+  void SetUp() override {
+    ThreadCount::SetUp();
+    set_streaming_store_threshold(0);
+  }
+  void TearDown() override {
+    set_streaming_store_threshold(-1);
+    ThreadCount::TearDown();
+  }
+};
+
+using AlignedFloats = std::vector<float, AlignedAllocator<float>>;
+
+TEST_P(StreamingStores, RopeIsBitIdenticalAlignedOrNot) {
+  const std::vector<RopeShape> shapes{
+      {5, 4, 128, 0, 128}, {3, 2, 64, 16, 32}, {4, 3, 18, 0, 18}, {2, 2, 1040, 16, 1024}, {300, 8, 128, 0, 64}};
+  const Index cache_positions = 40;
+  for (const auto& sh : shapes)
+    for (const std::size_t misalign : {std::size_t{0}, std::size_t{1}}) {
+      const Index half = sh.rotary_dim / 2;
+      const auto cos = random_values(static_cast<std::size_t>(cache_positions * half), 41);
+      const auto sin = random_values(static_cast<std::size_t>(cache_positions * half), 42);
+      std::vector<Index> positions(static_cast<std::size_t>(sh.tokens));
+      for (Index t = 0; t < sh.tokens; ++t) positions[static_cast<std::size_t>(t)] = (t * 5 + 2) % cache_positions;
+      const auto x = random_values(static_cast<std::size_t>(sh.tokens * sh.heads * sh.head_dim), 43);
+      for (const RopePairing pairing : {RopePairing::kHalves, RopePairing::kInterleaved})
+        for (const RotationDirection direction : {RotationDirection::kForward, RotationDirection::kInverse}) {
+          const RopeLayout layout{sh.tokens, sh.heads, sh.head_dim, sh.rotary_begin, sh.rotary_dim, pairing};
+          std::vector<float> expected(x.size());
+          rope_reference(x.data(), expected.data(), layout, positions.data(), cos.data(), sin.data(), direction);
+          AlignedFloats out(x.size() + misalign, -3.0f);
+          rope_apply(x.data(), out.data() + misalign, layout, positions.data(), cos.data(), sin.data(), direction);
+          const std::vector<float> got(out.begin() + static_cast<std::ptrdiff_t>(misalign), out.end());
+          EXPECT_TRUE(bit_identical(got, expected))
+              << "misaligned by " << misalign << ": head_dim " << sh.head_dim << ", rotary [" << sh.rotary_begin
+              << ", +" << sh.rotary_dim << "), pairing " << int(pairing);
+        }
+    }
+}
+
+TEST_P(StreamingStores, PositionRowsAreBitIdenticalAlignedOrNot) {
+  for (const Index dim : {16, 24, 768, 17})
+    for (const std::size_t misalign : {std::size_t{0}, std::size_t{1}}) {
+      const Index tokens = 150, rows = 30;
+      const auto table = random_values(static_cast<std::size_t>(rows * dim), 51);
+      const auto x = random_values(static_cast<std::size_t>(tokens * dim), 52);
+      std::vector<Index> positions(static_cast<std::size_t>(tokens));
+      for (Index t = 0; t < tokens; ++t) positions[static_cast<std::size_t>(t)] = (t * 11 + 4) % rows;
+      std::vector<float> expected(x.size());
+      add_position_rows_reference(x.data(), expected.data(), tokens, dim, table.data(), positions.data());
+      AlignedFloats out(x.size() + misalign, -3.0f);
+      add_position_rows(x.data(), out.data() + misalign, tokens, dim, table.data(), positions.data());
+      const std::vector<float> got(out.begin() + static_cast<std::ptrdiff_t>(misalign), out.end());
+      EXPECT_TRUE(bit_identical(got, expected)) << "dim " << dim << ", misaligned by " << misalign;
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(Threads, StreamingStores, ::testing::Values(1, 2));
 INSTANTIATE_TEST_SUITE_P(Threads, RopeFastVsReference, ::testing::Values(1, 2));
 INSTANTIATE_TEST_SUITE_P(Threads, PositionRowsFastVsReference, ::testing::Values(1, 2));
 INSTANTIATE_TEST_SUITE_P(Threads, RelativeBiasFastVsReference, ::testing::Values(1, 2));
