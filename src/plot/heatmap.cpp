@@ -9,6 +9,31 @@
 #include "posemb/core/error.hpp"
 
 namespace posemb::plot {
+namespace {
+
+// Panels sit on a grid of up to 4 columns of square panels; the column count that gives the
+// largest squares wins, so that a few panels (4 heads of an attention map) fill the canvas in
+// 2 x 2 rather than leave its lower half empty in 1 x 4.
+struct Grid {
+  std::int64_t cols = 1, rows = 1;
+  double cell_w = 0, cell_h = 0, side = 0;
+};
+
+Grid best_grid(std::int64_t panels, double width, double height, double gap_x, double gap_y) {
+  Grid best;
+  for (std::int64_t cols = 1; cols <= std::min<std::int64_t>(panels, 4); ++cols) {
+    Grid g;
+    g.cols = cols;
+    g.rows = (panels + cols - 1) / cols;
+    g.cell_w = (width - gap_x * double(cols - 1)) / double(cols);
+    g.cell_h = (height - gap_y * double(g.rows)) / double(g.rows);
+    g.side = std::min(g.cell_w, g.cell_h);
+    if (g.side > best.side + 0.5) best = g;
+  }
+  return best;
+}
+
+}  // namespace
 
 std::string render(const HeatmapPanels& figure, Format format, Size size) {
   if (figure.panels.empty()) throw Error(fmt::format("figure '{}': nothing to plot (no panels)", figure.title));
@@ -27,18 +52,17 @@ std::string render(const HeatmapPanels& figure, Format format, Size size) {
 
   Canvas canvas(format, size);
   cairo_t* cr = canvas.cr();
-  // Panels on a grid of up to 4 columns, each as square as the space allows.
   const auto n = static_cast<std::int64_t>(figure.panels.size());
-  const std::int64_t grid_cols = std::min<std::int64_t>(n, 4), grid_rows = (n + grid_cols - 1) / grid_cols;
   const double top = 60, bottom = canvas.height() - 20.0, left = 80, right_edge = canvas.width() - 110.0;
   const double gap_x = 40, gap_y = 70, bar_width = 18;
-  const double cell_w = (right_edge - left - gap_x * double(grid_cols - 1)) / double(grid_cols);
-  const double cell_h = (bottom - top - gap_y * double(grid_rows)) / double(grid_rows);
-  const double side = std::min(cell_w, cell_h);
+  const Grid grid = best_grid(n, right_edge - left, bottom - top, gap_x, gap_y);
+  const double cell_w = grid.cell_w, side = grid.side;
+  // The grid is centred vertically when its squares are narrower than the space.
+  const double grid_top = top + (bottom - top - double(grid.rows) * (side + gap_y)) / 2;
   for (std::int64_t p = 0; p < n; ++p) {
     const Heatmap& h = figure.panels[static_cast<std::size_t>(p)];
-    const double x0 = left + double(p % grid_cols) * (cell_w + gap_x) + (cell_w - side) / 2;
-    const double y0 = top + 20 + double(p / grid_cols) * (cell_h + gap_y);
+    const double x0 = left + double(p % grid.cols) * (cell_w + gap_x) + (cell_w - side) / 2;
+    const double y0 = grid_top + 20 + double(p / grid.cols) * (side + gap_y);
     const double panel_w = side, panel_h = side;
     const double cw = panel_w / static_cast<double>(h.cols), ch = panel_h / static_cast<double>(h.rows);
     for (std::int64_t r = 0; r < h.rows; ++r)

@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "cli/embed_run.hpp"
+#include "cli/cli_run.hpp"
 #include "posemb/core/random.hpp"
 #include "posemb/embedding/learned_position_embedding.hpp"
 #include "posemb/embedding/token_embedding.hpp"

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "cli/embed_run.hpp"
+#include "cli/cli_run.hpp"
 #include "posemb/io/file.hpp"
 
 namespace posemb {

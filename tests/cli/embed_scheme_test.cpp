@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "cli/embed_run.hpp"
+#include "cli/cli_run.hpp"
 
 namespace posemb {
 namespace {

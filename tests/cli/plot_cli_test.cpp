@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "cli/embed_run.hpp"
+#include "cli/cli_run.hpp"
 #include "plot/image_check.hpp"
 #include "posemb/io/file.hpp"
 #include "posemb/io/safetensors.hpp"

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "cli/embed_run.hpp"
+#include "cli/cli_run.hpp"
 #include "posemb/core/tensor_print.hpp"
 #include "posemb/io/npy.hpp"
 #include "posemb/positional/alibi.hpp"

@@ -6,7 +6,7 @@
 #include <regex>
 #include <string>
 
-#include "cli/embed_run.hpp"
+#include "cli/cli_run.hpp"
 #include "posemb/io/file.hpp"
 
 namespace posemb {
