@@ -11,7 +11,9 @@
 //
 // out may alias x. No allocation; the caller has validated sizes and positions.
 // add_position_rows is the fast version (Highway SIMD, large tensors split over the kernel
-// threads by token), bit-identical to the reference (one float add per element).
+// threads by token), bit-identical to the reference (one float add per element). Like
+// rope_apply, it writes an aligned output larger than the last-level cache with streaming
+// stores.
 #include <cstdint>
 
 namespace posemb::kernels {

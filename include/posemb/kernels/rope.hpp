@@ -25,7 +25,9 @@
 //
 // rope_apply is the fast version (Highway SIMD with runtime dispatch; large tensors are split
 // over the kernel threads by token). It gives the same bits as rope_reference: the same
-// products and sums in the same order, no fused multiply-add.
+// products and sums in the same order, no fused multiply-add. An output larger than the
+// last-level cache is written with streaming stores when it is aligned (as posemb's tensors
+// are), so it is in memory, not in the cache, when the call returns.
 #include <cstdint>
 
 namespace posemb::kernels {
