@@ -7,7 +7,6 @@
 //
 #include <hwy/highway.h>
 
-#include "kernels/memory_traffic.hpp"
 #include "kernels/parallel_tokens.hpp"
 #include "posemb/kernels/relative_bias.hpp"
 
@@ -27,10 +26,8 @@ HWY_INLINE void AddWindow(float* row, const float* window, Index n) {
 void AddRelativeBiasSimd(float* scores, const ScoreBlock& block, const float* bias, Index num_distances,
                          Index min_distance) {
   // Rows are (head, query) pairs, each an independent vector add.
-  const float* scores_end = scores + block.heads * block.q_len * block.k_len;
   for_token_ranges(block.heads * block.q_len, block.k_len, [&](Index first, Index last) {
     for (Index r = first; r < last; ++r) {
-      prefetch_ahead(scores + r * block.k_len, block.k_len, scores_end);
       const Index h = r / block.q_len, i = r % block.q_len;
       const float* window = bias + h * num_distances + (block.k_start - (block.q_start + i) - min_distance);
       AddWindow(scores + r * block.k_len, window, block.k_len);

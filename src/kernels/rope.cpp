@@ -135,7 +135,7 @@ void RopeTokens(const float* x, float* out, const RopeLayout& layout, const Inde
   const bool prefetch_output = !in_place && !kStream;  // streaming stores do not read their lines
   const auto prefetch_head = [&](Index offset) {
     prefetch_ahead(x + offset, head_floats, x_end);
-    if (prefetch_output) prefetch_ahead</*kForWrite=*/true>(out + offset, head_floats, out_end);
+    if (prefetch_output) prefetch_ahead(out + offset, head_floats, out_end);
   };
   const bool copy_non_rotary = !in_place && layout.rotary_dim < layout.head_dim;
   HWY_ALIGN float cos_pairs[kPairTableChannels];
