@@ -5,9 +5,9 @@
 // - Prefetch 8 KiB ahead of the reads, and of the writes of an output that stays in the cache.
 //   The hardware prefetcher follows one sequential stream well but loses track of RoPE's
 //   zig-zag within a head (halves: lines 0, 4, 1, 5, ...); on a cache-sized tensor (8 MiB)
-//   asking for the lines ahead took RoPE from 0.74-0.84x to 0.83-0.96x memcpy out of place on
-//   2 threads (a store waits for its line unless it was asked for early), and in place from
-//   1.05-1.13x to 1.11-1.18x. Long rows (the position-row add) measured slower with it.
+//   asking for the lines ahead took RoPE in place from 1.05-1.13x to 1.3-1.7x memcpy, and out
+//   of place on 2 threads from 0.74-0.84x to about 1.05x (a store waits for its line unless it
+//   was asked for early). Long rows (position rows, bias) measured slower with it.
 // - Streaming (non-temporal) stores for an output that is larger than the last-level cache.
 //   Such an output leaves the cache before anyone reads it, and a normal store first reads the
 //   destination line it overwrites; writing around the cache saves that third of the traffic
