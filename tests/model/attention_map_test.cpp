@@ -44,7 +44,9 @@ TEST_P(AttentionMap, RowsAreDistributionsOverPastKeys) {
         for (Index i = 0; i < 7; ++i) {
           double sum = 0;
           for (Index j = 0; j < 7; ++j) {
-            if (j > i) EXPECT_EQ(p.at(b, h, i, j), 0.0f) << "a future key";
+            if (j > i) {
+              EXPECT_EQ(p.at(b, h, i, j), 0.0f) << "a future key";
+            }
             sum += p.at(b, h, i, j);
           }
           EXPECT_NEAR(sum, 1.0, 1e-5) << "layer " << layer << " head " << h << " row " << i;
