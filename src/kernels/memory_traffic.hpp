@@ -1,6 +1,7 @@
 #pragma once
-// How the memory-bound elementwise kernels (RoPE, position rows, relative bias) move their
-// bytes. Both measured on the development machine with bench/positional_kernels_bench.cpp:
+// How the memory-bound elementwise kernels move their bytes: RoPE uses both of the following,
+// the position-row add only streaming stores, the relative-bias add neither (prefetching its
+// long sequential rows measured slower). Measured with bench/positional_kernels_bench.cpp:
 //
 // - Prefetch 8 KiB ahead of the reads, and of the writes of an output that stays in the cache.
 //   The hardware prefetcher follows one sequential stream well but loses track of RoPE's
