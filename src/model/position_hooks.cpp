@@ -9,6 +9,7 @@
 
 // The scheme formulas come from posemb/positional (tested there against Hugging Face,
 // BLOOM, T5 and the PyTorch tutorial); this file only wires them into the model.
+#include "posemb/kernels/position_rows.hpp"
 #include "posemb/kernels/rope.hpp"
 #include "posemb/positional/alibi.hpp"
 #include "posemb/positional/rope.hpp"
@@ -39,6 +40,8 @@ void PositionHooks::add_shared_parameters(const GptConfig& config, ParameterLayo
 
 void PositionHooks::prepare(const GptConfig& config, const FloatBuffer& params, Index positions) {
   seq_ = positions;
+  token_positions_.resize(static_cast<std::size_t>(positions));
+  for (Index t = 0; t < positions; ++t) token_positions_[static_cast<std::size_t>(t)] = t;
   const Index heads = config.heads;
   switch (config.scheme) {
     case PositionScheme::kSinusoidal: {
@@ -102,25 +105,20 @@ void PositionHooks::add_to_input(const GptConfig& config, const FloatBuffer& par
                       : config.scheme == PositionScheme::kSinusoidal ? input_rows_.data()
                                                                      : nullptr;
   if (rows == nullptr) return;
-  for (Index b = 0; b < batch; ++b)
-    for (Index t = 0; t < seq; ++t) {
-      float* row = x + (b * seq + t) * c;
-      const float* p = rows + (first + t) * c;
-      for (Index j = 0; j < c; ++j) row[j] += p[j];
-    }
+  // One sequence at a time: its rows of the table stay in the cache for the next sequence.
+  for (Index b = 0; b < batch; ++b) {
+    float* sequence = x + b * seq * c;
+    kernels::add_position_rows(sequence, sequence, seq, c, rows + first * c, token_positions_.data());
+  }
 }
 
 void PositionHooks::input_backward(const GptConfig& config, FloatBuffer& grads, const float* dx, Index batch,
                                    Index seq) const {
   if (config.scheme != PositionScheme::kLearned) return;
   const Index c = config.channels;
-  float* dwpe = grads.data() + wpe_;
   for (Index b = 0; b < batch; ++b)
-    for (Index t = 0; t < seq; ++t) {
-      const float* g = dx + (b * seq + t) * c;
-      float* row = dwpe + t * c;
-      for (Index j = 0; j < c; ++j) row[j] += g[j];
-    }
+    kernels::add_position_rows_backward_table_reference(dx + b * seq * c, grads.data() + wpe_, seq, c,
+                                                        token_positions_.data());
 }
 
 void PositionHooks::rotate_queries_keys(const GptConfig& config, float* qkv, Index batch, Index seq,

@@ -29,8 +29,11 @@ std::string_view sinusoidal_layout_name(SinusoidalLayout layout) {
   return layout == SinusoidalLayout::kInterleaved ? "interleaved" : "concat";
 }
 
-SinusoidalPositions::SinusoidalPositions(const SinusoidalParams& params) : params_(params) {
+SinusoidalPositions::SinusoidalPositions(const SinusoidalParams& params, Index cache_positions)
+    : params_(params), cache_positions_(cache_positions) {
   validate(params_);
+  if (cache_positions < 0)
+    throw Error(fmt::format("sinusoidal: cache_positions must be 0 or more, got {}", cache_positions));
   const Index half = params_.dim / 2;
   frequencies_.resize(static_cast<std::size_t>(half));
   frequencies_f64_.resize(static_cast<std::size_t>(half));
@@ -51,12 +54,25 @@ SinusoidalPositions::SinusoidalPositions(const SinusoidalParams& params) : param
     frequencies_[static_cast<std::size_t>(i)] = std::exp(static_cast<float>(index) * step32);
     frequencies_f64_[static_cast<std::size_t>(i)] = std::exp(index * exponent_step);
   }
+  const auto dim = static_cast<std::size_t>(params_.dim);
+  cache_.resize(static_cast<std::size_t>(cache_positions_) * dim);
+  for (Index t = 0; t < cache_positions_; ++t)
+    compute_row(t, std::span<float>(cache_).subspan(static_cast<std::size_t>(t) * dim, dim));
 }
 
 void SinusoidalPositions::row(Index token_index, std::span<float> out) const {
   if (token_index < 0) throw Error(fmt::format("sinusoidal: token index {} is negative", token_index));
   if (static_cast<Index>(out.size()) != params_.dim)
     throw Error(fmt::format("sinusoidal: row buffer has {} values, dim is {}", out.size(), params_.dim));
+  if (token_index < cache_positions_) {
+    const auto first = cache_.begin() + token_index * params_.dim;
+    std::copy(first, first + params_.dim, out.begin());
+    return;
+  }
+  compute_row(token_index, out);
+}
+
+void SinusoidalPositions::compute_row(Index token_index, std::span<float> out) const {
   const Index half = params_.dim / 2;
   const Index position = params_.first_position + token_index;
   for (Index i = 0; i < half; ++i) {
@@ -104,8 +120,13 @@ void SinusoidalPositions::add_to(TensorView<float> x, std::span<const Index> tok
   if (x.size(0) != static_cast<Index>(token_indices.size()))
     throw Error(fmt::format("sinusoidal: x has {} tokens but {} positions were given", x.size(0),
                             token_indices.size()));
-  // Rows are computed for the tokens given (no table bounded by a maximum length), then
-  // added with the shared additive-table kernel.
+  // The shared additive-table kernel, on the cached table when it covers every index.
+  const bool cached = std::all_of(token_indices.begin(), token_indices.end(),
+                                  [&](Index t) { return t >= 0 && t < cache_positions_; });
+  if (cached) {
+    kernels::add_position_rows(x.data(), x.data(), x.size(0), params_.dim, cache_.data(), token_indices.data());
+    return;
+  }
   const Tensor rows_to_add = rows(token_indices);
   std::vector<Index> identity(token_indices.size());
   for (std::size_t t = 0; t < identity.size(); ++t) identity[t] = static_cast<Index>(t);

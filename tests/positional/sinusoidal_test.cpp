@@ -75,6 +75,45 @@ TEST(Sinusoidal, ScaleMultipliesAndAddToAddsRows) {
   EXPECT_THROW(plain.add_to(wrong.view(), idx), Error);
 }
 
+// The cached table is the rows computed on demand, bit for bit, and add_to takes the same
+// values from either; indices past the cache (or a mix) are computed.
+TEST(Sinusoidal, CachedTableGivesTheComputedRows) {
+  for (const auto layout : {SinusoidalLayout::kInterleaved, SinusoidalLayout::kConcatenated}) {
+    SinusoidalParams p;
+    p.dim = 38;  // not a multiple of the vector width
+    p.layout = layout;
+    p.first_position = 2;
+    p.scale = 0.5f;
+    const SinusoidalPositions computed(p);
+    const SinusoidalPositions cached(p, /*cache_positions=*/16);
+    EXPECT_EQ(cached.cache_positions(), 16);
+    for (const std::vector<Index>& idx : {std::vector<Index>{0, 15, 7, 7, 3}, std::vector<Index>{4, 16, 40}}) {
+      const Tensor expected_rows = computed.rows(idx);
+      const Tensor rows = cached.rows(idx);
+      ASSERT_EQ(rows.numel(), expected_rows.numel());
+      Tensor x({static_cast<Index>(idx.size()), p.dim}), expected_x({static_cast<Index>(idx.size()), p.dim});
+      for (Index i = 0; i < x.numel(); ++i) x.data()[i] = expected_x.data()[i] = 0.25f * static_cast<float>(i % 9) - 1.0f;
+      cached.add_to(x.view(), idx);
+      computed.add_to(expected_x.view(), idx);
+      for (Index i = 0; i < rows.numel(); ++i) {
+        ASSERT_EQ(rows.data()[i], expected_rows.data()[i]) << "value " << i;
+        ASSERT_EQ(x.data()[i], expected_x.data()[i]) << "value " << i;
+      }
+    }
+  }
+  SinusoidalParams p;
+  p.dim = 4;
+  const SinusoidalPositions cached(p, 8);
+  Tensor x({1, 4});
+  EXPECT_THROW(cached.add_to(x.view(), std::vector<Index>{-1}), Error);
+  try {
+    const SinusoidalPositions bad(p, -3);
+    ADD_FAILURE() << "a negative cache length was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("cache_positions"), std::string::npos) << e.what();
+  }
+}
+
 TEST(Sinusoidal, BadParametersNameTheParameter) {
   const auto message_of = [](SinusoidalParams p) {
     try {

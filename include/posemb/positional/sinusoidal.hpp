@@ -36,12 +36,16 @@ void validate(const SinusoidalParams& params);
 SinusoidalLayout parse_sinusoidal_layout(std::string_view name);
 std::string_view sinusoidal_layout_name(SinusoidalLayout layout);
 
+// Rows are computed on demand, or read from a table of the first `cache_positions` token
+// indices computed once (as Rope caches cos/sin): add_to over cached indices allocates nothing and
+// costs one float add per element; indices past the cache are computed per call.
 class SinusoidalPositions {
  public:
-  explicit SinusoidalPositions(const SinusoidalParams& params);  // validates
+  explicit SinusoidalPositions(const SinusoidalParams& params, Index cache_positions = 0);  // validates
 
   const SinusoidalParams& params() const { return params_; }
   Index dim() const { return params_.dim; }
+  Index cache_positions() const { return cache_positions_; }
 
   // The frequencies w_i, [dim / 2].
   std::span<const float> frequencies() const { return frequencies_; }
@@ -56,13 +60,18 @@ class SinusoidalPositions {
   // The table for token indices 0 .. count-1: [count, dim].
   Tensor table(Index count) const;
 
-  // x is [tokens, dim]: x[t, :] += row(token_indices[t]).
+  // x is [tokens, dim]: x[t, :] += row(token_indices[t]). Uses the cached table when every index
+  // is below cache_positions(); otherwise computes the rows first (one allocation).
   void add_to(TensorView<float> x, std::span<const Index> token_indices) const;
 
  private:
+  void compute_row(Index token_index, std::span<float> out) const;
+
   SinusoidalParams params_;
   std::vector<float> frequencies_;
   std::vector<double> frequencies_f64_;
+  Index cache_positions_ = 0;
+  std::vector<float> cache_;  // [cache_positions_, dim]
 };
 
 }  // namespace posemb::positional
