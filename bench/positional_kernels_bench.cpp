@@ -8,8 +8,14 @@
 // and does not read the destination before writing it).
 //
 //   RoPE        x [T, 32 heads, 128]             cos/sin cached for T positions (default or YaRN)
-//   sinusoidal  x [T, 4096] += table[pos, :]     the same bytes as RoPE's x
+//   sinusoidal  x [T, 4096] += table[pos, :]     the same bytes as RoPE's x; batch 1, so the
+//               table is as large as x (1.5x the bytes of the copy)
+//               x [4, T, 1024], the table shared by the 4 sequences (1.125x the bytes of the copy)
 //   bias        scores [32 heads, 64 queries, T keys] += ALiBi/T5 bias by distance
+//
+// Yardsticks, to tell the hardware's limit from the kernel's: the same work written as the
+// plainest loop (compiled for the baseline target, as the compiler vectorises it), measured in
+// the same way: "plain x += row" and "plain scores += window".
 #include <benchmark/benchmark.h>
 #include <omp.h>
 
@@ -108,37 +114,66 @@ void BM_Rope(benchmark::State& state) {
   });
 }
 
-// range(0) = T, range(1) = threads, range(2) = in place
+// x [batch, T, 4096 / batch] += table[T, 4096 / batch] (add_position_rows_to_batch, as the GPT
+// adds its input rows). range(0) = T, range(1) = threads, range(2) = in place, range(3) = batch,
+// range(4) = the plain loop instead of the kernel.
 void BM_SinusoidalAdd(benchmark::State& state) {
-  const Index tokens = state.range(0), dim = kHeads * kHeadDim;
-  const bool in_place = state.range(2) != 0;
-  const std::size_t floats = static_cast<std::size_t>(tokens * dim);
-  auto x = warm(floats, 0.5f), out = warm(floats, 0.0f), table = warm(floats, 0.25f);
-  std::vector<Index> positions(static_cast<std::size_t>(tokens));
-  for (Index t = 0; t < tokens; ++t) positions[static_cast<std::size_t>(t)] = t;
+  const Index seq = state.range(0), batch = state.range(3), dim = kHeads * kHeadDim / batch;
+  const bool in_place = state.range(2) != 0, plain = state.range(4) != 0;
+  const std::size_t floats = static_cast<std::size_t>(batch * seq * dim);
+  auto x = warm(floats, 0.5f), out = warm(floats, 0.0f), table = warm(static_cast<std::size_t>(seq * dim), 0.25f);
+  std::vector<Index> positions(static_cast<std::size_t>(seq));
+  for (Index t = 0; t < seq; ++t) positions[static_cast<std::size_t>(t)] = t;
+  float* destination = in_place ? x.data() : out.data();
   measure(state, floats, [&] {
-    k::add_position_rows(x.data(), in_place ? x.data() : out.data(), tokens, dim, table.data(), positions.data());
+    if (!plain) {
+      k::add_position_rows_to_batch(x.data(), destination, batch, seq, dim, table.data(), positions.data());
+      return;
+    }
+    for (Index b = 0; b < batch; ++b) {
+      const float* xs = x.data() + b * seq * dim;
+      float* os = destination + b * seq * dim;
+#pragma omp parallel for num_threads(k::kernel_threads())
+      for (Index t = 0; t < seq; ++t)
+        for (Index c = 0; c < dim; ++c) os[t * dim + c] = xs[t * dim + c] + table[static_cast<std::size_t>(t * dim + c)];
+    }
   });
 }
 
-// range(0) = T (keys), range(1) = threads. Always in place: biases are added to the scores.
+// range(0) = T (keys), range(1) = threads, range(2) = the plain loop instead of the kernel.
+// Always in place: biases are added to the scores.
 void BM_BiasAdd(benchmark::State& state) {
   const Index keys = state.range(0);
   const k::ScoreBlock block{kHeads, kQueries, keys, keys - kQueries, 0};  // the last 64 queries
   const k::DistanceRange range = k::relative_distance_range(block);
   const std::size_t floats = static_cast<std::size_t>(kHeads * kQueries * keys);
   auto scores = warm(floats, 0.5f), bias = warm(static_cast<std::size_t>(kHeads * range.count), 0.01f);
-  measure(state, floats, [&] {
-    k::add_relative_bias(scores.data(), block, bias.data(), range.count, range.min_distance);
+  if (state.range(2) == 0) {
+    measure(state, floats, [&] {
+      k::add_relative_bias(scores.data(), block, bias.data(), range.count, range.min_distance);
+    });
+    return;
+  }
+  measure(state, floats, [&] {  // the plain loop
+#pragma omp parallel for num_threads(k::kernel_threads())
+    for (Index r = 0; r < kHeads * kQueries; ++r) {
+      float* row = scores.data() + r * keys;
+      const float* window = bias.data() + (r / kQueries) * range.count + (kQueries - 1 - r % kQueries);
+      for (Index j = 0; j < keys; ++j) row[j] += window[j];
+    }
   });
 }
 
 void Sizes(benchmark::internal::Benchmark* b, int flags) {
   for (const Index t : {512, 4096})
     for (const Index threads : {1, 2}) {
-      if (flags == 0) b->Args({t, threads});
+      if (flags == 0)
+        for (const Index plain : {0, 1}) b->Args({t, threads, plain});
       if (flags == 1)
-        for (const Index in_place : {0, 1}) b->Args({t, threads, in_place});
+        for (const Index in_place : {0, 1}) {
+          for (const Index batch : {1, 4}) b->Args({t, threads, in_place, batch, 0});
+          b->Args({t, threads, in_place, 1, 1});
+        }
       if (flags == 2)
         for (const Index interleaved : {0, 1})
           for (const Index in_place : {0, 1})
@@ -153,10 +188,14 @@ BENCHMARK(BM_Rope)
     ->MinTime(0.3);
 BENCHMARK(BM_SinusoidalAdd)
     ->Apply([](auto* b) { Sizes(b, 1); })
-    ->ArgNames({"T", "threads", "in_place"})
+    ->ArgNames({"T", "threads", "in_place", "batch", "plain"})
     ->UseManualTime()
     ->MinTime(0.3);
-BENCHMARK(BM_BiasAdd)->Apply([](auto* b) { Sizes(b, 0); })->ArgNames({"T", "threads"})->UseManualTime()->MinTime(0.3);
+BENCHMARK(BM_BiasAdd)
+    ->Apply([](auto* b) { Sizes(b, 0); })
+    ->ArgNames({"T", "threads", "plain"})
+    ->UseManualTime()
+    ->MinTime(0.3);
 
 }  // namespace
 

@@ -105,11 +105,7 @@ void PositionHooks::add_to_input(const GptConfig& config, const FloatBuffer& par
                       : config.scheme == PositionScheme::kSinusoidal ? input_rows_.data()
                                                                      : nullptr;
   if (rows == nullptr) return;
-  // One sequence at a time: its rows of the table stay in the cache for the next sequence.
-  for (Index b = 0; b < batch; ++b) {
-    float* sequence = x + b * seq * c;
-    kernels::add_position_rows(sequence, sequence, seq, c, rows + first * c, token_positions_.data());
-  }
+  kernels::add_position_rows_to_batch(x, x, batch, seq, c, rows + first * c, token_positions_.data());
 }
 
 void PositionHooks::input_backward(const GptConfig& config, FloatBuffer& grads, const float* dx, Index batch,

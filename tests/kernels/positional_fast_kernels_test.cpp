@@ -105,6 +105,37 @@ TEST_P(PositionRowsFastVsReference, AnyWidthInAndOutOfPlace) {
   }
 }
 
+// Batches: table blocks of 128 KiB are added to every sequence before the next block, so
+// sequences longer than a block (seq x dim > 32768) take more than one block.
+TEST_P(PositionRowsFastVsReference, BatchesShareTheRows) {
+  struct Shape {
+    Index batch, seq, dim;
+  };
+  for (const Shape sh : {Shape{1, 7, 24}, Shape{3, 5, 17}, Shape{4, 300, 256}, Shape{2, 9, 40000}, Shape{3, 1, 8}}) {
+    const Index rows = sh.seq + 3;
+    const auto table = random_values(static_cast<std::size_t>(rows * sh.dim), 23);
+    const auto x = random_values(static_cast<std::size_t>(sh.batch * sh.seq * sh.dim), 24);
+    std::vector<Index> positions(static_cast<std::size_t>(sh.seq));
+    for (Index t = 0; t < sh.seq; ++t) positions[static_cast<std::size_t>(t)] = (t * 7 + 2) % rows;
+    std::vector<float> expected(x.size()), got(x.size(), -3.0f);
+    add_position_rows_to_batch_reference(x.data(), expected.data(), sh.batch, sh.seq, sh.dim, table.data(),
+                                         positions.data());
+    add_position_rows_to_batch(x.data(), got.data(), sh.batch, sh.seq, sh.dim, table.data(), positions.data());
+    EXPECT_TRUE(bit_identical(got, expected)) << "batch " << sh.batch << ", seq " << sh.seq << ", dim " << sh.dim;
+    std::vector<float> in_place = x;
+    add_position_rows_to_batch(in_place.data(), in_place.data(), sh.batch, sh.seq, sh.dim, table.data(),
+                               positions.data());
+    EXPECT_TRUE(bit_identical(in_place, expected)) << "in place, batch " << sh.batch << ", dim " << sh.dim;
+    // The reference is the batch-1 kernel applied to each sequence.
+    for (Index b = 0; b < sh.batch; ++b) {
+      const auto at = static_cast<std::size_t>(b * sh.seq * sh.dim);
+      std::vector<float> one(static_cast<std::size_t>(sh.seq * sh.dim));
+      add_position_rows_reference(x.data() + at, one.data(), sh.seq, sh.dim, table.data(), positions.data());
+      EXPECT_EQ(std::memcmp(one.data(), expected.data() + at, one.size() * sizeof(float)), 0) << "sequence " << b;
+    }
+  }
+}
+
 using RelativeBiasFastVsReference = ThreadCount;
 
 TEST_P(RelativeBiasFastVsReference, BlocksAtOffsetsAndOddSizes) {
@@ -181,6 +212,16 @@ TEST_P(StreamingStores, PositionRowsAreBitIdenticalAlignedOrNot) {
       add_position_rows(x.data(), out.data() + misalign, tokens, dim, table.data(), positions.data());
       const std::vector<float> got(out.begin() + static_cast<std::ptrdiff_t>(misalign), out.end());
       EXPECT_TRUE(bit_identical(got, expected)) << "dim " << dim << ", misaligned by " << misalign;
+      // A batch of 3 sharing the rows (positions [seq], table blocks reused across sequences).
+      const Index batch = 3, seq = tokens / batch;
+      std::vector<float> expected_batch(x.size());
+      add_position_rows_to_batch_reference(x.data(), expected_batch.data(), batch, seq, dim, table.data(),
+                                           positions.data());
+      AlignedFloats out_batch(x.size() + misalign, -3.0f);
+      add_position_rows_to_batch(x.data(), out_batch.data() + misalign, batch, seq, dim, table.data(),
+                                 positions.data());
+      const std::vector<float> got_batch(out_batch.begin() + static_cast<std::ptrdiff_t>(misalign), out_batch.end());
+      EXPECT_TRUE(bit_identical(got_batch, expected_batch)) << "batch: dim " << dim << ", misaligned by " << misalign;
     }
 }
 

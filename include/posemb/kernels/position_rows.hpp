@@ -25,6 +25,15 @@ void add_position_rows(const float* x, float* out, Index tokens, Index dim, cons
 void add_position_rows_reference(const float* x, float* out, Index tokens, Index dim, const float* table,
                                  const Index* positions);
 
+// The same rows added to each of `batch` sequences, as a model adds positions to a batch:
+//   x, out [batch, seq, dim], positions [seq]:  out[b, t, :] = x[b, t, :] + table[positions[t], :]
+// The fast version reads the table in blocks of positions and adds each block to every sequence
+// before the next, so the table comes from memory once, not once per sequence.
+void add_position_rows_to_batch(const float* x, float* out, Index batch, Index seq, Index dim, const float* table,
+                                const Index* positions);
+void add_position_rows_to_batch_reference(const float* x, float* out, Index batch, Index seq, Index dim,
+                                          const float* table, const Index* positions);
+
 void add_position_rows_backward_table_reference(const float* grad_out, float* grad_table, Index tokens, Index dim,
                                                 const Index* positions);
 
