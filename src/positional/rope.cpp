@@ -47,6 +47,8 @@ RopeCache build_rope_cache(const RopeFrequencies& frequencies, Index positions, 
 Rope::Rope(const RopeParams& params, Index cache_positions, AnglePrecision precision, std::optional<Index> seq_len)
     : params_(params), frequencies_(compute_rope_frequencies(params, seq_len)) {
   cache_ = build_rope_cache(frequencies_, cache_positions, precision);
+  cache_positions_.resize(static_cast<std::size_t>(cache_.positions));
+  for (Index p = 0; p < cache_.positions; ++p) cache_positions_[static_cast<std::size_t>(p)] = p;
 }
 
 std::vector<Index> sequential_positions(Index batch, Index seq, Index offset) {
@@ -56,18 +58,32 @@ std::vector<Index> sequential_positions(Index batch, Index seq, Index offset) {
   return positions;
 }
 
-void Rope::run(TensorView<const float> x, TensorView<float> out, std::span<const Index> positions,
-               kernels::RotationDirection direction) const {
+void Rope::check_shapes(const Shape& x, const Shape& out) const {
   const auto check = [&](const Shape& shape, const char* name) {
     if (shape.size() != 4 || shape[3] != params_.head_dim)
       throw Error(fmt::format("rope: {} must be [batch, seq, heads, {}], got {}", name, params_.head_dim,
                               shape_to_string(shape)));
   };
-  check(x.shape(), "x");
-  check(out.shape(), "out");
-  if (x.shape() != out.shape())
-    throw Error(fmt::format("rope: out has shape {}, x has {}", shape_to_string(out.shape()),
-                            shape_to_string(x.shape())));
+  check(x, "x");
+  check(out, "out");
+  if (x != out)
+    throw Error(fmt::format("rope: out has shape {}, x has {}", shape_to_string(out), shape_to_string(x)));
+}
+
+kernels::RopeLayout Rope::layout_of(Index tokens, Index heads) const {
+  kernels::RopeLayout layout;
+  layout.tokens = tokens;
+  layout.heads = heads;
+  layout.head_dim = params_.head_dim;
+  layout.rotary_begin = 0;
+  layout.rotary_dim = params_.rotary_dim;
+  layout.pairing = params_.pairing;
+  return layout;
+}
+
+void Rope::run(TensorView<const float> x, TensorView<float> out, std::span<const Index> positions,
+               kernels::RotationDirection direction) const {
+  check_shapes(x.shape(), out.shape());
   if (!x.is_contiguous() || !out.is_contiguous()) throw Error("rope: x and out must be contiguous");
   const Index tokens = x.size(0) * x.size(1);
   if (static_cast<Index>(positions.size()) != tokens)
@@ -76,21 +92,31 @@ void Rope::run(TensorView<const float> x, TensorView<float> out, std::span<const
     if (positions[t] < 0 || positions[t] >= cache_.positions)
       throw Error(fmt::format("rope: position {} (token {}) is outside the cos/sin cache [0, {})", positions[t], t,
                               cache_.positions));
-  kernels::RopeLayout layout;
-  layout.tokens = tokens;
-  layout.heads = x.size(2);
-  layout.head_dim = params_.head_dim;
-  layout.rotary_begin = 0;
-  layout.rotary_dim = params_.rotary_dim;
-  layout.pairing = params_.pairing;
-  kernels::rope_apply(x.data(), out.data(), layout, positions.data(), cache_.cos.data(), cache_.sin.data(),
-                          direction);
+  kernels::rope_apply(x.data(), out.data(), layout_of(tokens, x.size(2)), positions.data(), cache_.cos.data(),
+                      cache_.sin.data(), direction);
+}
+
+// Every sequence of the batch is at positions offset .. offset + seq - 1: a slice of the cached
+// positions, so nothing is allocated.
+void Rope::run_sequential(TensorView<float> x, Index position_offset, kernels::RotationDirection direction) const {
+  check_shapes(x.shape(), x.shape());
+  if (!x.is_contiguous()) throw Error("rope: x must be contiguous");
+  const Index batch = x.size(0), seq = x.size(1), heads = x.size(2);
+  if (position_offset < 0) throw Error(fmt::format("rope: position {} (token 0) is negative", position_offset));
+  if (seq > 0 && position_offset + seq > cache_.positions)
+    throw Error(fmt::format("rope: position {} (token {}) is outside the cos/sin cache [0, {})",
+                            position_offset + seq - 1, seq - 1, cache_.positions));
+  const kernels::RopeLayout layout = layout_of(seq, heads);
+  const Index sequence_floats = seq * heads * params_.head_dim;
+  for (Index b = 0; b < batch; ++b) {
+    float* sequence = x.data() + b * sequence_floats;
+    kernels::rope_apply(sequence, sequence, layout, cache_positions_.data() + position_offset, cache_.cos.data(),
+                        cache_.sin.data(), direction);
+  }
 }
 
 void Rope::apply(TensorView<float> x, Index position_offset) const {
-  if (x.rank() != 4) throw Error(fmt::format("rope: x must be [batch, seq, heads, head_dim], got {}", shape_to_string(x.shape())));
-  const auto positions = sequential_positions(x.size(0), x.size(1), position_offset);
-  run(x, x, positions, kernels::RotationDirection::kForward);
+  run_sequential(x, position_offset, kernels::RotationDirection::kForward);
 }
 
 void Rope::apply(TensorView<const float> x, TensorView<float> out, std::span<const Index> positions) const {
@@ -98,10 +124,7 @@ void Rope::apply(TensorView<const float> x, TensorView<float> out, std::span<con
 }
 
 void Rope::backward(TensorView<float> grad, Index position_offset) const {
-  if (grad.rank() != 4)
-    throw Error(fmt::format("rope: grad must be [batch, seq, heads, head_dim], got {}", shape_to_string(grad.shape())));
-  const auto positions = sequential_positions(grad.size(0), grad.size(1), position_offset);
-  run(grad, grad, positions, kernels::RotationDirection::kInverse);
+  run_sequential(grad, position_offset, kernels::RotationDirection::kInverse);
 }
 
 void Rope::backward(TensorView<const float> grad_out, TensorView<float> grad_x, std::span<const Index> positions) const {

@@ -56,8 +56,11 @@ SinusoidalPositions::SinusoidalPositions(const SinusoidalParams& params, Index c
   }
   const auto dim = static_cast<std::size_t>(params_.dim);
   cache_.resize(static_cast<std::size_t>(cache_positions_) * dim);
-  for (Index t = 0; t < cache_positions_; ++t)
+  cache_indices_.resize(static_cast<std::size_t>(cache_positions_));
+  for (Index t = 0; t < cache_positions_; ++t) {
     compute_row(t, std::span<float>(cache_).subspan(static_cast<std::size_t>(t) * dim, dim));
+    cache_indices_[static_cast<std::size_t>(t)] = t;
+  }
 }
 
 void SinusoidalPositions::row(Index token_index, std::span<float> out) const {
@@ -132,6 +135,25 @@ void SinusoidalPositions::add_to(TensorView<float> x, std::span<const Index> tok
   for (std::size_t t = 0; t < identity.size(); ++t) identity[t] = static_cast<Index>(t);
   kernels::add_position_rows(x.data(), x.data(), x.size(0), params_.dim, rows_to_add.data(),
                                        identity.data());
+}
+
+void SinusoidalPositions::add_to(TensorView<float> x, Index token_offset) const {
+  if (x.rank() != 3 || x.size(2) != params_.dim || !x.is_contiguous())
+    throw Error(fmt::format("sinusoidal: x must be a contiguous [batch, seq, {}] tensor, got shape {}", params_.dim,
+                            shape_to_string(x.shape())));
+  if (token_offset < 0) throw Error(fmt::format("sinusoidal: token offset {} is negative", token_offset));
+  const Index batch = x.size(0), seq = x.size(1);
+  if (token_offset + seq <= cache_positions_) {
+    kernels::add_position_rows_to_batch(x.data(), x.data(), batch, seq, params_.dim, cache_.data(),
+                                        cache_indices_.data() + token_offset);
+    return;
+  }
+  std::vector<Index> indices(static_cast<std::size_t>(seq));
+  for (Index s = 0; s < seq; ++s) indices[static_cast<std::size_t>(s)] = token_offset + s;
+  const Tensor rows_to_add = rows(indices);
+  for (Index s = 0; s < seq; ++s) indices[static_cast<std::size_t>(s)] = s;  // rows of rows_to_add
+  kernels::add_position_rows_to_batch(x.data(), x.data(), batch, seq, params_.dim, rows_to_add.data(),
+                                      indices.data());
 }
 
 }  // namespace posemb::positional

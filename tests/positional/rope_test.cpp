@@ -121,6 +121,14 @@ TEST(Rope, PositionsOutsideTheCacheAndBadShapesAreErrors) {
   const Rope rope(p, 8);
   Tensor x({1, 2, 1, 4});
   EXPECT_THROW(rope.apply(x.view(), 7), Error);  // positions 7 and 8: 8 is outside
+  EXPECT_THROW(rope.apply(x.view(), -1), Error);
+  EXPECT_THROW(rope.backward(x.view(), 7), Error);
+  try {
+    rope.apply(x.view(), 7);
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("position 8 (token 1) is outside the cos/sin cache [0, 8)"), std::string::npos)
+        << e.what();
+  }
   EXPECT_NO_THROW(rope.apply(x.view(), 6));
   Tensor wrong({1, 2, 1, 6});
   EXPECT_THROW(rope.apply(wrong.view(), 0), Error);

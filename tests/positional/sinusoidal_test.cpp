@@ -114,6 +114,33 @@ TEST(Sinusoidal, CachedTableGivesTheComputedRows) {
   }
 }
 
+// A batch at a token offset is each sequence with its token indices given one by one, from the
+// cache or past it.
+TEST(Sinusoidal, BatchAtAnOffsetAddsTheSameRowsToEverySequence) {
+  SinusoidalParams p;
+  p.dim = 12;
+  const SinusoidalPositions computed(p);
+  const SinusoidalPositions cached(p, /*cache_positions=*/10);
+  const Index batch = 3, seq = 4;
+  for (const Index offset : {0, 6, 7, 20}) {  // 6 + 4 fits the cache of 10; 7 + 4 does not
+    const std::vector<Index> indices{offset, offset + 1, offset + 2, offset + 3};
+    Tensor expected({batch, seq, p.dim});
+    for (Index i = 0; i < expected.numel(); ++i) expected.data()[i] = 0.1f * static_cast<float>(i % 13);
+    Tensor from_cache = Tensor::copy_of(expected.view()), from_computed = Tensor::copy_of(expected.view());
+    for (Index b = 0; b < batch; ++b) computed.add_to(expected.view().select(0, b), indices);
+    cached.add_to(from_cache.view(), offset);
+    computed.add_to(from_computed.view(), offset);
+    for (Index i = 0; i < expected.numel(); ++i) {
+      ASSERT_EQ(from_cache.data()[i], expected.data()[i]) << "offset " << offset << ", value " << i;
+      ASSERT_EQ(from_computed.data()[i], expected.data()[i]) << "offset " << offset << ", value " << i;
+    }
+  }
+  Tensor x({2, 3, p.dim});
+  EXPECT_THROW(cached.add_to(x.view(), -1), Error);
+  Tensor wrong_dim({2, 3, 10});
+  EXPECT_THROW(cached.add_to(wrong_dim.view(), 0), Error);
+}
+
 TEST(Sinusoidal, BadParametersNameTheParameter) {
   const auto message_of = [](SinusoidalParams p) {
     try {

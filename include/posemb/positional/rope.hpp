@@ -49,7 +49,8 @@ class Rope {
   const RopeCache& cache() const { return cache_; }
 
   // In place. x is [batch, seq, heads, head_dim] (contiguous); token (b, s) is at position
-  // position_offset + s, as in a KV cache where position_offset tokens came before.
+  // position_offset + s, as in a KV cache where position_offset tokens came before. Allocates
+  // nothing: one kernel call per sequence over the cached positions.
   void apply(TensorView<float> x, Index position_offset = 0) const;
 
   // Out of place at arbitrary positions: x and out are [batch, seq, heads, head_dim] and
@@ -61,12 +62,16 @@ class Rope {
   void backward(TensorView<const float> grad_out, TensorView<float> grad_x, std::span<const Index> positions) const;
 
  private:
+  void check_shapes(const Shape& x, const Shape& out) const;
+  kernels::RopeLayout layout_of(Index tokens, Index heads) const;
   void run(TensorView<const float> x, TensorView<float> out, std::span<const Index> positions,
            kernels::RotationDirection direction) const;
+  void run_sequential(TensorView<float> x, Index position_offset, kernels::RotationDirection direction) const;
 
   RopeParams params_;
   RopeFrequencies frequencies_;
   RopeCache cache_;
+  std::vector<Index> cache_positions_;  // 0, 1, ..., cache_.positions - 1
 };
 
 // Positions offset, offset + 1, ..., offset + seq - 1, repeated for each of `batch` rows.

@@ -64,6 +64,11 @@ class SinusoidalPositions {
   // is below cache_positions(); otherwise computes the rows first (one allocation).
   void add_to(TensorView<float> x, std::span<const Index> token_indices) const;
 
+  // x is [batch, seq, dim]: x[b, s, :] += row(token_offset + s) for every sequence b (a batch, or
+  // a KV cache where token_offset tokens came before). Cached rows are read once per block of
+  // positions for the whole batch (kernels::add_position_rows_to_batch).
+  void add_to(TensorView<float> x, Index token_offset) const;
+
  private:
   void compute_row(Index token_index, std::span<float> out) const;
 
@@ -71,7 +76,8 @@ class SinusoidalPositions {
   std::vector<float> frequencies_;
   std::vector<double> frequencies_f64_;
   Index cache_positions_ = 0;
-  std::vector<float> cache_;  // [cache_positions_, dim]
+  std::vector<float> cache_;            // [cache_positions_, dim]
+  std::vector<Index> cache_indices_;    // 0, 1, ..., cache_positions_ - 1
 };
 
 }  // namespace posemb::positional
