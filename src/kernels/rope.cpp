@@ -141,8 +141,9 @@ void RopeTokens(const float* x, float* out, const RopeLayout& layout, const Inde
   HWY_ALIGN float cos_pairs[kPairTableChannels];
   HWY_ALIGN float sin_pairs[kPairTableChannels];
   for (Index t = first; t < last; ++t) {
-    const float* cos_row = cos + positions[t] * half;
-    const float* sin_row = sin + positions[t] * half;
+    const Index position = token_position(layout, positions, t);
+    const float* cos_row = cos + position * half;
+    const float* sin_row = sin + position * half;
     const float* xt = x + t * layout.heads * head_floats;
     float* ot = out + t * layout.heads * head_floats;
     if (copy_non_rotary)
@@ -225,8 +226,9 @@ void rope_reference(const float* x, float* out, const RopeLayout& layout, const 
   const Index first_step = layout.pairing == RopePairing::kInterleaved ? 2 : 1;
   const Index partner_offset = layout.pairing == RopePairing::kInterleaved ? 1 : half;
   for (Index t = 0; t < layout.tokens; ++t) {
-    const float* cos_row = cos + positions[t] * half;
-    const float* sin_row = sin + positions[t] * half;
+    const Index position = token_position(layout, positions, t);
+    const float* cos_row = cos + position * half;
+    const float* sin_row = sin + position * half;
     for (Index h = 0; h < layout.heads; ++h) {
       const Index base = (t * layout.heads + h) * layout.head_dim;
       const float* xh = x + base;

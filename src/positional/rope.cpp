@@ -97,7 +97,7 @@ void Rope::run(TensorView<const float> x, TensorView<float> out, std::span<const
 }
 
 // Every sequence of the batch is at positions offset .. offset + seq - 1: a slice of the cached
-// positions, so nothing is allocated.
+// positions shared by the batch, so nothing is allocated.
 void Rope::run_sequential(TensorView<float> x, Index position_offset, kernels::RotationDirection direction) const {
   check_shapes(x.shape(), x.shape());
   if (!x.is_contiguous()) throw Error("rope: x must be contiguous");
@@ -106,13 +106,10 @@ void Rope::run_sequential(TensorView<float> x, Index position_offset, kernels::R
   if (seq > 0 && position_offset + seq > cache_.positions)
     throw Error(fmt::format("rope: position {} (token {}) is outside the cos/sin cache [0, {})",
                             position_offset + seq - 1, seq - 1, cache_.positions));
-  const kernels::RopeLayout layout = layout_of(seq, heads);
-  const Index sequence_floats = seq * heads * params_.head_dim;
-  for (Index b = 0; b < batch; ++b) {
-    float* sequence = x.data() + b * sequence_floats;
-    kernels::rope_apply(sequence, sequence, layout, cache_positions_.data() + position_offset, cache_.cos.data(),
-                        cache_.sin.data(), direction);
-  }
+  kernels::RopeLayout layout = layout_of(batch * seq, heads);
+  layout.positions_per_sequence = seq;
+  kernels::rope_apply(x.data(), x.data(), layout, cache_positions_.data() + position_offset, cache_.cos.data(),
+                      cache_.sin.data(), direction);
 }
 
 void Rope::apply(TensorView<float> x, Index position_offset) const {

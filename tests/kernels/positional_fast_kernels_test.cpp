@@ -84,6 +84,33 @@ TEST_P(RopeFastVsReference, EveryPairingDirectionAndShapeIsBitIdentical) {
   }
 }
 
+// A batch of sequences sharing one positions array (positions_per_sequence) rotates as the same
+// tokens with the positions written out per token, in both the reference and the fast kernel.
+TEST_P(RopeFastVsReference, SequencesSharingPositionsEqualPerTokenPositions) {
+  const Index cache_positions = 40, heads = 4, head_dim = 24, half = head_dim / 2;
+  const auto cos = random_values(static_cast<std::size_t>(cache_positions * half), 14);
+  const auto sin = random_values(static_cast<std::size_t>(cache_positions * half), 15);
+  for (const Index batch : {1, 3, 200})
+    for (const Index seq : {1, 5}) {
+      std::vector<Index> shared(static_cast<std::size_t>(seq)), per_token;
+      for (Index s = 0; s < seq; ++s) shared[static_cast<std::size_t>(s)] = (s * 9 + 6) % cache_positions;
+      for (Index b = 0; b < batch; ++b) per_token.insert(per_token.end(), shared.begin(), shared.end());
+      const auto x = random_values(static_cast<std::size_t>(batch * seq * heads * head_dim), 16);
+      for (const RopePairing pairing : {RopePairing::kHalves, RopePairing::kInterleaved}) {
+        RopeLayout layout{batch * seq, heads, head_dim, 0, head_dim, pairing};
+        std::vector<float> expected(x.size()), reference(x.size()), got(x.size());
+        rope_reference(x.data(), expected.data(), layout, per_token.data(), cos.data(), sin.data(),
+                       RotationDirection::kForward);
+        layout.positions_per_sequence = seq;
+        rope_reference(x.data(), reference.data(), layout, shared.data(), cos.data(), sin.data(),
+                       RotationDirection::kForward);
+        rope_apply(x.data(), got.data(), layout, shared.data(), cos.data(), sin.data(), RotationDirection::kForward);
+        EXPECT_TRUE(bit_identical(reference, expected)) << "reference: batch " << batch << ", seq " << seq;
+        EXPECT_TRUE(bit_identical(got, expected)) << "fast: batch " << batch << ", seq " << seq;
+      }
+    }
+}
+
 using PositionRowsFastVsReference = ThreadCount;
 
 TEST_P(PositionRowsFastVsReference, AnyWidthInAndOutOfPlace) {

@@ -3,6 +3,7 @@
 //
 //   x, out      [tokens, heads, head_dim]   contiguous (tokens = batch * seq, flattened)
 //   positions   [tokens]                    position of each token, 0 <= p < cache_positions
+//               or [positions_per_sequence] shared by every sequence of a batch (see RopeLayout)
 //   cos, sin    [cache_positions, rotary_dim / 2]  precomputed by the scheme (attention factor folded in)
 //
 // Only channels [rotary_begin, rotary_begin + rotary_dim) of each head rotate; the others are
@@ -44,7 +45,15 @@ struct RopeLayout {
   Index rotary_begin = 0;  // first rotated channel within a head
   Index rotary_dim = 0;    // even, rotary_begin + rotary_dim <= head_dim
   RopePairing pairing = RopePairing::kHalves;
+  // 0: positions has an entry per token. n > 0: the tokens are a batch of sequences of n tokens
+  // at the same positions, and positions has n entries (token t is at positions[t % n]).
+  Index positions_per_sequence = 0;
 };
+
+// The position of token t under `layout`.
+inline Index token_position(const RopeLayout& layout, const Index* positions, Index t) {
+  return positions[layout.positions_per_sequence > 0 ? t % layout.positions_per_sequence : t];
+}
 
 void rope_reference(const float* x, float* out, const RopeLayout& layout, const Index* positions, const float* cos,
                     const float* sin, RotationDirection direction);

@@ -50,7 +50,7 @@ class Rope {
 
   // In place. x is [batch, seq, heads, head_dim] (contiguous); token (b, s) is at position
   // position_offset + s, as in a KV cache where position_offset tokens came before. Allocates
-  // nothing: one kernel call per sequence over the cached positions.
+  // nothing: the sequences share a slice of the cached positions.
   void apply(TensorView<float> x, Index position_offset = 0) const;
 
   // Out of place at arbitrary positions: x and out are [batch, seq, heads, head_dim] and
