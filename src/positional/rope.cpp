@@ -47,8 +47,8 @@ RopeCache build_rope_cache(const RopeFrequencies& frequencies, Index positions, 
 Rope::Rope(const RopeParams& params, Index cache_positions, AnglePrecision precision, std::optional<Index> seq_len)
     : params_(params), frequencies_(compute_rope_frequencies(params, seq_len)) {
   cache_ = build_rope_cache(frequencies_, cache_positions, precision);
-  cache_positions_.resize(static_cast<std::size_t>(cache_.positions));
-  for (Index p = 0; p < cache_.positions; ++p) cache_positions_[static_cast<std::size_t>(p)] = p;
+  every_cached_position_.resize(static_cast<std::size_t>(cache_.positions));
+  for (Index p = 0; p < cache_.positions; ++p) every_cached_position_[static_cast<std::size_t>(p)] = p;
 }
 
 std::vector<Index> sequential_positions(Index batch, Index seq, Index offset) {
@@ -108,8 +108,8 @@ void Rope::run_sequential(TensorView<float> x, Index position_offset, kernels::R
                             position_offset + seq - 1, seq - 1, cache_.positions));
   kernels::RopeLayout layout = layout_of(batch * seq, heads);
   layout.positions_per_sequence = seq;
-  kernels::rope_apply(x.data(), x.data(), layout, cache_positions_.data() + position_offset, cache_.cos.data(),
-                      cache_.sin.data(), direction);
+  const Index* positions = every_cached_position_.data() + position_offset;
+  kernels::rope_apply(x.data(), x.data(), layout, positions, cache_.cos.data(), cache_.sin.data(), direction);
 }
 
 void Rope::apply(TensorView<float> x, Index position_offset) const {

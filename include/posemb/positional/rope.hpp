@@ -71,7 +71,7 @@ class Rope {
   RopeParams params_;
   RopeFrequencies frequencies_;
   RopeCache cache_;
-  std::vector<Index> cache_positions_;  // 0, 1, ..., cache_.positions - 1
+  std::vector<Index> every_cached_position_;  // 0, 1, ..., cache_.positions - 1: sequences point into it
 };
 
 // Positions offset, offset + 1, ..., offset + seq - 1, repeated for each of `batch` rows.
