@@ -15,7 +15,7 @@
 //
 // Yardsticks, to tell the hardware's limit from the kernel's: the same work written as the
 // plainest loop (compiled for the baseline target, as the compiler vectorises it), measured in
-// the same way: "plain x += row" and "plain scores += window".
+// the same way (the "plain loop" rows of scripts/bench-positional.sh).
 #include <benchmark/benchmark.h>
 #include <omp.h>
 
