@@ -71,7 +71,7 @@ void AddRows(const float* x, float* out, Index batch, Index seq, Index dim, cons
       for (Index b = 0; b < batch; ++b)
         for (Index t = block_first; t < block_last; ++t) {
           const Index at = (b * seq + t) * dim;
-          AddRow<kStream>(x + at, table + positions[t] * dim, out + at, dim, x_end, out_end);
+          AddRow<kStream>(x + at, table + table_row(positions, t) * dim, out + at, dim, x_end, out_end);
         }
     }
     if constexpr (kStream) hwy::FlushStream();
@@ -114,7 +114,7 @@ void add_position_rows_to_batch_reference(const float* x, float* out, Index batc
 void add_position_rows_reference(const float* x, float* out, Index tokens, Index dim, const float* table,
                                  const Index* positions) {
   for (Index t = 0; t < tokens; ++t) {
-    const float* row = table + positions[t] * dim;
+    const float* row = table + table_row(positions, t) * dim;
     for (Index c = 0; c < dim; ++c) out[t * dim + c] = x[t * dim + c] + row[c];
   }
 }
@@ -122,7 +122,7 @@ void add_position_rows_reference(const float* x, float* out, Index tokens, Index
 void add_position_rows_backward_table_reference(const float* grad_out, float* grad_table, Index tokens, Index dim,
                                                 const Index* positions) {
   for (Index t = 0; t < tokens; ++t) {
-    float* row = grad_table + positions[t] * dim;
+    float* row = grad_table + table_row(positions, t) * dim;
     for (Index c = 0; c < dim; ++c) row[c] += grad_out[t * dim + c];
   }
 }

@@ -40,8 +40,6 @@ void PositionHooks::add_shared_parameters(const GptConfig& config, ParameterLayo
 
 void PositionHooks::prepare(const GptConfig& config, const FloatBuffer& params, Index positions) {
   seq_ = positions;
-  token_positions_.resize(static_cast<std::size_t>(positions));
-  for (Index t = 0; t < positions; ++t) token_positions_[static_cast<std::size_t>(t)] = t;
   const Index heads = config.heads;
   switch (config.scheme) {
     case PositionScheme::kSinusoidal: {
@@ -105,7 +103,7 @@ void PositionHooks::add_to_input(const GptConfig& config, const FloatBuffer& par
                       : config.scheme == PositionScheme::kSinusoidal ? input_rows_.data()
                                                                      : nullptr;
   if (rows == nullptr) return;
-  kernels::add_position_rows_to_batch(x, x, batch, seq, c, rows + first * c, token_positions_.data());
+  kernels::add_position_rows_to_batch(x, x, batch, seq, c, rows + first * c, /*positions=*/nullptr);
 }
 
 void PositionHooks::input_backward(const GptConfig& config, FloatBuffer& grads, const float* dx, Index batch,
@@ -114,7 +112,7 @@ void PositionHooks::input_backward(const GptConfig& config, FloatBuffer& grads, 
   const Index c = config.channels;
   for (Index b = 0; b < batch; ++b)
     kernels::add_position_rows_backward_table_reference(dx + b * seq * c, grads.data() + wpe_, seq, c,
-                                                        token_positions_.data());
+                                                        /*positions=*/nullptr);
 }
 
 void PositionHooks::rotate_queries_keys(const GptConfig& config, float* qkv, Index batch, Index seq,

@@ -48,7 +48,6 @@ class PositionHooks {
   void rotate(const GptConfig& config, float* qkv, Index batch, Index seq, Index first, bool inverse) const;
 
   Index seq_ = 0;                             // positions covered by the tables
-  std::vector<Index> token_positions_;        // 0 .. seq-1, the row index of each token of a sequence
   Index wpe_ = -1;                            // learned: [context_length, C]
   std::vector<Index> rel_keys_, rel_values_;  // Shaw: per layer
   Index t5_table_ = -1;                       // T5: [num_buckets, heads]

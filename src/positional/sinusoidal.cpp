@@ -30,7 +30,7 @@ std::string_view sinusoidal_layout_name(SinusoidalLayout layout) {
 }
 
 SinusoidalPositions::SinusoidalPositions(const SinusoidalParams& params, Index cache_positions)
-    : params_(params), cache_positions_(cache_positions) {
+    : params_(params), cache_rows_(cache_positions) {
   validate(params_);
   if (cache_positions < 0)
     throw Error(fmt::format("sinusoidal: cache_positions must be 0 or more, got {}", cache_positions));
@@ -55,19 +55,16 @@ SinusoidalPositions::SinusoidalPositions(const SinusoidalParams& params, Index c
     frequencies_f64_[static_cast<std::size_t>(i)] = std::exp(index * exponent_step);
   }
   const auto dim = static_cast<std::size_t>(params_.dim);
-  cache_.resize(static_cast<std::size_t>(cache_positions_) * dim);
-  cache_indices_.resize(static_cast<std::size_t>(cache_positions_));
-  for (Index t = 0; t < cache_positions_; ++t) {
+  cache_.resize(static_cast<std::size_t>(cache_rows_) * dim);
+  for (Index t = 0; t < cache_rows_; ++t)
     compute_row(t, std::span<float>(cache_).subspan(static_cast<std::size_t>(t) * dim, dim));
-    cache_indices_[static_cast<std::size_t>(t)] = t;
-  }
 }
 
 void SinusoidalPositions::row(Index token_index, std::span<float> out) const {
   if (token_index < 0) throw Error(fmt::format("sinusoidal: token index {} is negative", token_index));
   if (static_cast<Index>(out.size()) != params_.dim)
     throw Error(fmt::format("sinusoidal: row buffer has {} values, dim is {}", out.size(), params_.dim));
-  if (token_index < cache_positions_) {
+  if (token_index < cache_rows_) {
     const auto first = cache_.begin() + token_index * params_.dim;
     std::copy(first, first + params_.dim, out.begin());
     return;
@@ -125,16 +122,13 @@ void SinusoidalPositions::add_to(TensorView<float> x, std::span<const Index> tok
                             token_indices.size()));
   // The shared additive-table kernel, on the cached table when it covers every index.
   const bool cached = std::all_of(token_indices.begin(), token_indices.end(),
-                                  [&](Index t) { return t >= 0 && t < cache_positions_; });
+                                  [&](Index t) { return t >= 0 && t < cache_rows_; });
   if (cached) {
     kernels::add_position_rows(x.data(), x.data(), x.size(0), params_.dim, cache_.data(), token_indices.data());
     return;
   }
-  const Tensor rows_to_add = rows(token_indices);
-  std::vector<Index> identity(token_indices.size());
-  for (std::size_t t = 0; t < identity.size(); ++t) identity[t] = static_cast<Index>(t);
-  kernels::add_position_rows(x.data(), x.data(), x.size(0), params_.dim, rows_to_add.data(),
-                                       identity.data());
+  const Tensor rows_to_add = rows(token_indices);  // row t for token t
+  kernels::add_position_rows(x.data(), x.data(), x.size(0), params_.dim, rows_to_add.data(), /*positions=*/nullptr);
 }
 
 void SinusoidalPositions::add_to(TensorView<float> x, Index token_offset) const {
@@ -143,17 +137,16 @@ void SinusoidalPositions::add_to(TensorView<float> x, Index token_offset) const 
                             shape_to_string(x.shape())));
   if (token_offset < 0) throw Error(fmt::format("sinusoidal: token offset {} is negative", token_offset));
   const Index batch = x.size(0), seq = x.size(1);
-  if (token_offset + seq <= cache_positions_) {
-    kernels::add_position_rows_to_batch(x.data(), x.data(), batch, seq, params_.dim, cache_.data(),
-                                        cache_indices_.data() + token_offset);
+  if (token_offset + seq <= cache_rows_) {
+    kernels::add_position_rows_to_batch(x.data(), x.data(), batch, seq, params_.dim,
+                                        cache_.data() + token_offset * params_.dim, /*positions=*/nullptr);
     return;
   }
   std::vector<Index> indices(static_cast<std::size_t>(seq));
   for (Index s = 0; s < seq; ++s) indices[static_cast<std::size_t>(s)] = token_offset + s;
-  const Tensor rows_to_add = rows(indices);
-  for (Index s = 0; s < seq; ++s) indices[static_cast<std::size_t>(s)] = s;  // rows of rows_to_add
+  const Tensor rows_to_add = rows(indices);  // row s for token s of each sequence
   kernels::add_position_rows_to_batch(x.data(), x.data(), batch, seq, params_.dim, rows_to_add.data(),
-                                      indices.data());
+                                      /*positions=*/nullptr);
 }
 
 }  // namespace posemb::positional

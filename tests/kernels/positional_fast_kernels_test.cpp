@@ -163,6 +163,25 @@ TEST_P(PositionRowsFastVsReference, BatchesShareTheRows) {
   }
 }
 
+// Null positions mean token t (of each sequence) takes table row t, as the identity array would.
+TEST_P(PositionRowsFastVsReference, NullPositionsAreTheIdentity) {
+  const Index batch = 3, seq = 70, dim = 600;
+  const auto table = random_values(static_cast<std::size_t>(seq * dim), 25);
+  const auto x = random_values(static_cast<std::size_t>(batch * seq * dim), 26);
+  std::vector<Index> identity(static_cast<std::size_t>(seq));
+  for (Index t = 0; t < seq; ++t) identity[static_cast<std::size_t>(t)] = t;
+  std::vector<float> expected(x.size()), got(x.size()), reference(x.size());
+  add_position_rows_to_batch_reference(x.data(), expected.data(), batch, seq, dim, table.data(), identity.data());
+  add_position_rows_to_batch_reference(x.data(), reference.data(), batch, seq, dim, table.data(), nullptr);
+  add_position_rows_to_batch(x.data(), got.data(), batch, seq, dim, table.data(), nullptr);
+  EXPECT_TRUE(bit_identical(reference, expected));
+  EXPECT_TRUE(bit_identical(got, expected));
+  std::vector<float> grad_identity(table.size(), 0.0f), grad_null(table.size(), 0.0f);
+  add_position_rows_backward_table_reference(x.data(), grad_identity.data(), seq, dim, identity.data());
+  add_position_rows_backward_table_reference(x.data(), grad_null.data(), seq, dim, nullptr);
+  EXPECT_TRUE(bit_identical(grad_null, grad_identity));
+}
+
 using RelativeBiasFastVsReference = ThreadCount;
 
 TEST_P(RelativeBiasFastVsReference, BlocksAtOffsetsAndOddSizes) {

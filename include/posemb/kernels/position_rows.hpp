@@ -3,7 +3,8 @@
 //
 //   x, out      [tokens, dim]
 //   table       [table_rows, dim]   one row per position
-//   positions   [tokens]            0 <= positions[t] < table_rows
+//   positions   [tokens]            0 <= positions[t] < table_rows; or null: token t takes row t
+//                                   (callers at an offset pass table + offset * dim)
 //
 //   forward:              out[t, :] = x[t, :] + table[positions[t], :]
 //   backward (x):         grad_x = grad_out (identity; nothing to compute)
@@ -20,13 +21,16 @@ namespace posemb::kernels {
 
 using Index = std::int64_t;
 
+// The table row of token t (of each sequence, for the batched version).
+inline Index table_row(const Index* positions, Index t) { return positions != nullptr ? positions[t] : t; }
+
 void add_position_rows(const float* x, float* out, Index tokens, Index dim, const float* table,
                        const Index* positions);
 void add_position_rows_reference(const float* x, float* out, Index tokens, Index dim, const float* table,
                                  const Index* positions);
 
 // The same rows added to each of `batch` sequences, as a model adds positions to a batch:
-//   x, out [batch, seq, dim], positions [seq]:  out[b, t, :] = x[b, t, :] + table[positions[t], :]
+//   x, out [batch, seq, dim], positions [seq] or null:  out[b, t, :] = x[b, t, :] + table[table_row(t), :]
 // The fast version reads the table in blocks of positions and adds each block to every sequence
 // before the next, so the table comes from memory once, not once per sequence.
 void add_position_rows_to_batch(const float* x, float* out, Index batch, Index seq, Index dim, const float* table,

@@ -45,7 +45,7 @@ class SinusoidalPositions {
 
   const SinusoidalParams& params() const { return params_; }
   Index dim() const { return params_.dim; }
-  Index cache_positions() const { return cache_positions_; }
+  Index cache_positions() const { return cache_rows_; }
 
   // The frequencies w_i, [dim / 2].
   std::span<const float> frequencies() const { return frequencies_; }
@@ -75,9 +75,8 @@ class SinusoidalPositions {
   SinusoidalParams params_;
   std::vector<float> frequencies_;
   std::vector<double> frequencies_f64_;
-  Index cache_positions_ = 0;
-  std::vector<float> cache_;            // [cache_positions_, dim]
-  std::vector<Index> cache_indices_;    // 0, 1, ..., cache_positions_ - 1
+  Index cache_rows_ = 0;
+  std::vector<float> cache_;  // [cache_rows_, dim]: the rows of token indices 0 .. cache_rows_ - 1
 };
 
 }  // namespace posemb::positional
