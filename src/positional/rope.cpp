@@ -47,8 +47,6 @@ RopeCache build_rope_cache(const RopeFrequencies& frequencies, Index positions, 
 Rope::Rope(const RopeParams& params, Index cache_positions, AnglePrecision precision, std::optional<Index> seq_len)
     : params_(params), frequencies_(compute_rope_frequencies(params, seq_len)) {
   cache_ = build_rope_cache(frequencies_, cache_positions, precision);
-  every_cached_position_.resize(static_cast<std::size_t>(cache_.positions));
-  for (Index p = 0; p < cache_.positions; ++p) every_cached_position_[static_cast<std::size_t>(p)] = p;
 }
 
 std::vector<Index> sequential_positions(Index batch, Index seq, Index offset) {
@@ -96,8 +94,8 @@ void Rope::run(TensorView<const float> x, TensorView<float> out, std::span<const
                       cache_.sin.data(), direction);
 }
 
-// Every sequence of the batch is at positions offset .. offset + seq - 1: a slice of the cached
-// positions shared by the batch, so nothing is allocated.
+// Every sequence of the batch is at positions offset .. offset + seq - 1: token s of a sequence
+// reads cos/sin row offset + s (null positions, tables from row offset), so nothing is allocated.
 void Rope::run_sequential(TensorView<float> x, Index position_offset, kernels::RotationDirection direction) const {
   check_shapes(x.shape(), x.shape());
   if (!x.is_contiguous()) throw Error("rope: x must be contiguous");
@@ -108,8 +106,9 @@ void Rope::run_sequential(TensorView<float> x, Index position_offset, kernels::R
                             position_offset + seq - 1, seq - 1, cache_.positions));
   kernels::RopeLayout layout = layout_of(batch * seq, heads);
   layout.positions_per_sequence = seq;
-  const Index* positions = every_cached_position_.data() + position_offset;
-  kernels::rope_apply(x.data(), x.data(), layout, positions, cache_.cos.data(), cache_.sin.data(), direction);
+  const Index first_row = position_offset * cache_.half;
+  kernels::rope_apply(x.data(), x.data(), layout, /*positions=*/nullptr, cache_.cos.data() + first_row,
+                      cache_.sin.data() + first_row, direction);
 }
 
 void Rope::apply(TensorView<float> x, Index position_offset) const {

@@ -107,6 +107,14 @@ TEST_P(RopeFastVsReference, SequencesSharingPositionsEqualPerTokenPositions) {
         rope_apply(x.data(), got.data(), layout, shared.data(), cos.data(), sin.data(), RotationDirection::kForward);
         EXPECT_TRUE(bit_identical(reference, expected)) << "reference: batch " << batch << ", seq " << seq;
         EXPECT_TRUE(bit_identical(got, expected)) << "fast: batch " << batch << ", seq " << seq;
+        // Null positions: token s of each sequence at position s, the tables starting at the row
+        // of shared[0] = 6 when the positions are consecutive from there.
+        if (seq == 1) {
+          std::vector<float> from_row(x.size());
+          rope_apply(x.data(), from_row.data(), layout, nullptr, cos.data() + shared[0] * half,
+                     sin.data() + shared[0] * half, RotationDirection::kForward);
+          EXPECT_TRUE(bit_identical(from_row, expected)) << "null positions: batch " << batch;
+        }
       }
     }
 }

@@ -3,7 +3,9 @@
 //
 //   x, out      [tokens, heads, head_dim]   contiguous (tokens = batch * seq, flattened)
 //   positions   [tokens]                    position of each token, 0 <= p < cache_positions
-//               or [positions_per_sequence] shared by every sequence of a batch (see RopeLayout)
+//               or [positions_per_sequence] shared by every sequence of a batch (see RopeLayout);
+//               or null: a token's position is its index in its sequence (callers at an offset
+//               pass cos and sin from that offset's row)
 //   cos, sin    [cache_positions, rotary_dim / 2]  precomputed by the scheme (attention factor folded in)
 //
 // Only channels [rotary_begin, rotary_begin + rotary_dim) of each head rotate; the others are
@@ -52,7 +54,8 @@ struct RopeLayout {
 
 // The position of token t under `layout`.
 inline Index token_position(const RopeLayout& layout, const Index* positions, Index t) {
-  return positions[layout.positions_per_sequence > 0 ? t % layout.positions_per_sequence : t];
+  const Index in_sequence = layout.positions_per_sequence > 0 ? t % layout.positions_per_sequence : t;
+  return positions != nullptr ? positions[in_sequence] : in_sequence;
 }
 
 void rope_reference(const float* x, float* out, const RopeLayout& layout, const Index* positions, const float* cos,

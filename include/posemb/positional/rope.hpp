@@ -50,7 +50,7 @@ class Rope {
 
   // In place. x is [batch, seq, heads, head_dim] (contiguous); token (b, s) is at position
   // position_offset + s, as in a KV cache where position_offset tokens came before. Allocates
-  // nothing: the sequences share a slice of the cached positions.
+  // nothing: one kernel call reads the cos/sin rows from position_offset on.
   void apply(TensorView<float> x, Index position_offset = 0) const;
 
   // Out of place at arbitrary positions: x and out are [batch, seq, heads, head_dim] and
@@ -71,7 +71,6 @@ class Rope {
   RopeParams params_;
   RopeFrequencies frequencies_;
   RopeCache cache_;
-  std::vector<Index> every_cached_position_;  // 0, 1, ..., cache_.positions - 1: sequences point into it
 };
 
 // Positions offset, offset + 1, ..., offset + seq - 1, repeated for each of `batch` rows.
