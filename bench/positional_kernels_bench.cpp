@@ -2,10 +2,16 @@
 //   build/release/bench/positional_kernels_bench        (scripts/bench-positional.sh prints a table)
 //
 // These ops are memory-bound, so the yardstick is a copy: for each case, rounds alternate one
-// memcpy of the tensor (x -> out, split over the same threads) and one kernel call, and the
-// best time of each is kept. `x_memcpy` = memcpy time / kernel time: 1.0 moves the bytes as
-// fast as a copy; an in-place pass can beat a copy (it reads each line once, writes it back,
-// and does not read the destination before writing it).
+// memcpy of the kernel's own input tensor (x -> out, split over the same threads) and one
+// kernel call, and the best time of each is kept. `x_memcpy` = memcpy time / kernel time: 1.0
+// moves the bytes as fast as a copy; an in-place pass can beat a copy (it reads each line once,
+// writes it back, and does not read the destination before writing it).
+//
+// The copy reads the very bytes the kernel reads, so both find them where the other left them:
+// in the cache at T = 512 (8 MiB), in memory at T = 4096 (64 MiB). (Until 2026-11-29 the copy
+// had buffers of its own; their 16 MiB pushed the kernel's tensor out of the cache between
+// rounds, so at T = 512 both ran from memory, where the kernels' prefetches pay, and the ratios
+// were higher than with the tensor in the cache, as it is in a model.)
 //
 //   RoPE        x [T, 32 heads, 128]             cos/sin cached for T positions (default or YaRN)
 //   sinusoidal  x [T, 4096] += table[pos, :]     the same bytes as RoPE's x; batch 1, so the
@@ -68,13 +74,13 @@ double seconds(const std::function<void()>& f) {
 
 // Alternates copy and kernel; reports the kernel's best time as the iteration time and the
 // ratio of the best times.
-void measure(benchmark::State& state, std::size_t floats, const std::function<void()>& kernel) {
+void measure(benchmark::State& state, const Buffer& x, Buffer& copy_of_x, const std::function<void()>& kernel) {
   const int threads = static_cast<int>(state.range(1));
   k::set_kernel_threads(threads);
-  auto src = warm(floats, 1.0f), dst = warm(floats, 0.0f);
+  const std::size_t floats = x.size();
   double best_copy = 1e30, best_kernel = 1e30;
   for (auto _ : state) {
-    best_copy = std::min(best_copy, seconds([&] { parallel_copy(dst.data(), src.data(), floats, threads); }));
+    best_copy = std::min(best_copy, seconds([&] { parallel_copy(copy_of_x.data(), x.data(), floats, threads); }));
     const double t = seconds(kernel);
     best_kernel = std::min(best_kernel, t);
     state.SetIterationTime(t);
@@ -108,7 +114,7 @@ void BM_Rope(benchmark::State& state) {
   std::vector<Index> positions(static_cast<std::size_t>(tokens));
   for (Index t = 0; t < tokens; ++t) positions[static_cast<std::size_t>(t)] = t;
   const k::RopeLayout layout{tokens, kHeads, kHeadDim, 0, kHeadDim, pairing};
-  measure(state, floats, [&] {
+  measure(state, x, out, [&] {
     k::rope_apply(x.data(), in_place ? x.data() : out.data(), layout, positions.data(), cache.cos.data(),
                   cache.sin.data(), k::RotationDirection::kForward);
   });
@@ -125,7 +131,7 @@ void BM_SinusoidalAdd(benchmark::State& state) {
   std::vector<Index> positions(static_cast<std::size_t>(seq));
   for (Index t = 0; t < seq; ++t) positions[static_cast<std::size_t>(t)] = t;
   float* destination = in_place ? x.data() : out.data();
-  measure(state, floats, [&] {
+  measure(state, x, out, [&] {
     if (!plain) {
       k::add_position_rows_to_batch(x.data(), destination, batch, seq, dim, table.data(), positions.data());
       return;
@@ -147,14 +153,15 @@ void BM_BiasAdd(benchmark::State& state) {
   const k::ScoreBlock block{kHeads, kQueries, keys, keys - kQueries, 0};  // the last 64 queries
   const k::DistanceRange range = k::relative_distance_range(block);
   const std::size_t floats = static_cast<std::size_t>(kHeads * kQueries * keys);
-  auto scores = warm(floats, 0.5f), bias = warm(static_cast<std::size_t>(kHeads * range.count), 0.01f);
+  auto scores = warm(floats, 0.5f), copy_of_scores = warm(floats, 0.0f);
+  auto bias = warm(static_cast<std::size_t>(kHeads * range.count), 0.01f);
   if (state.range(2) == 0) {
-    measure(state, floats, [&] {
+    measure(state, scores, copy_of_scores, [&] {
       k::add_relative_bias(scores.data(), block, bias.data(), range.count, range.min_distance);
     });
     return;
   }
-  measure(state, floats, [&] {  // the plain loop
+  measure(state, scores, copy_of_scores, [&] {  // the plain loop
 #pragma omp parallel for num_threads(k::kernel_threads())
     for (Index r = 0; r < kHeads * kQueries; ++r) {
       float* row = scores.data() + r * keys;
