@@ -3,13 +3,17 @@
 // both of the following (prefetch only where they do not stream), the relative-bias add neither
 // (prefetching its rows measured no faster). Measured with bench/positional_kernels_bench.cpp:
 //
-// - Prefetch 8 KiB ahead of the reads, and of the writes of an output that stays in the cache.
-//   The hardware prefetcher follows one sequential stream well but loses track of RoPE's
-//   zig-zag within a head (halves: lines 0, 4, 1, 5, ...); on a cache-sized tensor (8 MiB)
-//   asking for the lines ahead took RoPE in place from 1.05-1.13x to 1.3-1.7x memcpy, and out
-//   of place on 2 threads from 0.74-0.84x to about 1.05x (a store waits for its line unless it
-//   was asked for early). The position-row add over a batch jumps between sequences the same
-//   way (in place, batch 4, T = 512: about 1.1x -> 1.3-1.5x).
+// - Prefetch 8 KiB ahead of the reads, and of the writes of an output that stays in the cache,
+//   when the data a call touches is larger than the last-level cache, so that it comes from
+//   memory. The hardware prefetcher follows one sequential stream well but loses track of
+//   RoPE's zig-zag within a head (halves: lines 0, 4, 1, 5, ...) and of the position-row add's
+//   jumps between the sequences of a batch. Data that fits the cache is usually there already
+//   (written by the layer before, as the benchmark's copy of the same tensor leaves it), and
+//   there the prefetches are only extra instructions: RoPE on an 8 MiB tensor ran 10-20%
+//   faster without them (A/B, 2 rounds of 16 cases). (When the benchmark's copy used buffers
+//   of its own, which pushed the kernel's tensor out of the cache, prefetching took RoPE in
+//   place on 8 MiB from 1.05-1.13x to 1.3-1.7x memcpy: the case of a tensor that comes from
+//   memory.)
 // - Streaming (non-temporal) stores for an output that is larger than the last-level cache.
 //   Such an output leaves the cache before anyone reads it, and a normal store first reads the
 //   destination line it overwrites; writing around the cache saves that third of the traffic
@@ -33,6 +37,10 @@ void set_streaming_store_threshold(std::int64_t bytes);
 
 // Whether an output of this many bytes should be written with streaming stores.
 inline bool output_outlives_cache(std::int64_t output_bytes) { return output_bytes > streaming_store_threshold(); }
+
+// Whether a call that touches this many bytes (inputs and output) should prefetch ahead: the
+// same threshold, so that the tests that lower it run the prefetching paths too.
+inline bool data_outlives_cache(std::int64_t touched_bytes) { return touched_bytes > streaming_store_threshold(); }
 
 // Asks for the cache line at p (for reading or writing alike: prefetcht0 on x86).
 inline void prefetch_line(const float* p) {

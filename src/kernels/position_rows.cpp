@@ -18,19 +18,23 @@ HWY_BEFORE_NAMESPACE();
 namespace posemb::kernels::HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
-// out[i] = x[i] + row[i] for i in [0, n). Unless the output is streamed, asks for the lines of x
-// (and of an out-of-place output) 8 KiB ahead, a span of 128 floats at a time: with a batch the
-// walk jumps to the next sequence after each table block and the hardware prefetcher loses the
-// stream (in place, batch 4, T = 512: about 1.1x memcpy without, 1.3-1.5x with).
-template <bool kStream>
+// How a call moves its bytes (kernels/memory_traffic.hpp): all in the cache; from memory, with
+// prefetches; or from memory into an output written with streaming stores.
+enum class Traffic { kCached, kPrefetch, kStream };
+
+// out[i] = x[i] + row[i] for i in [0, n). kPrefetch asks for the lines of x (and of an
+// out-of-place output) 8 KiB ahead, a span of 128 floats at a time: with a batch the walk jumps
+// to the next sequence after each table block and the hardware prefetcher loses the stream.
+template <Traffic kTraffic>
 HWY_INLINE void AddRow(const float* x, const float* row, float* out, Index n, const float* x_end,
                        const float* out_end) {
   constexpr Index kSpan = 128;
+  constexpr bool kStream = kTraffic == Traffic::kStream;
   const hn::ScalableTag<float> d;
   const auto lanes = static_cast<Index>(hn::Lanes(d));
   Index i = 0;
   for (; i + lanes <= n; i += lanes) {
-    if constexpr (!kStream) {
+    if constexpr (kTraffic == Traffic::kPrefetch) {
       if (i % kSpan == 0) {
         prefetch_ahead(x + i, kSpan, x_end);
         if (out != x) prefetch_ahead(out + i, kSpan, out_end);
@@ -59,7 +63,7 @@ bool CanStream(const float* x, const float* out, Index rows, Index dim) {
 // read from memory once and from the L2 cache batch - 1 times.
 constexpr Index kTableBlockFloats = Index{1} << 15;  // 128 KiB
 
-template <bool kStream>
+template <Traffic kTraffic>
 void AddRows(const float* x, float* out, Index batch, Index seq, Index dim, const float* table,
              const Index* positions) {
   const Index block = std::max<Index>(1, kTableBlockFloats / std::max<Index>(dim, 1));
@@ -71,19 +75,23 @@ void AddRows(const float* x, float* out, Index batch, Index seq, Index dim, cons
       for (Index b = 0; b < batch; ++b)
         for (Index t = block_first; t < block_last; ++t) {
           const Index at = (b * seq + t) * dim;
-          AddRow<kStream>(x + at, table + table_row(positions, t) * dim, out + at, dim, x_end, out_end);
+          AddRow<kTraffic>(x + at, table + table_row(positions, t) * dim, out + at, dim, x_end, out_end);
         }
     }
-    if constexpr (kStream) hwy::FlushStream();
+    if constexpr (kTraffic == Traffic::kStream) hwy::FlushStream();
   });
 }
 
 void AddPositionRowsSimd(const float* x, float* out, Index batch, Index seq, Index dim, const float* table,
                          const Index* positions) {
+  const Index x_bytes = batch * seq * dim * static_cast<Index>(sizeof(float));
+  const Index table_bytes = seq * dim * static_cast<Index>(sizeof(float));  // the rows read, at most
   if (CanStream(x, out, batch * seq, dim)) {
-    AddRows<true>(x, out, batch, seq, dim, table, positions);
+    AddRows<Traffic::kStream>(x, out, batch, seq, dim, table, positions);
+  } else if (data_outlives_cache(x_bytes * (out == x ? 1 : 2) + table_bytes)) {
+    AddRows<Traffic::kPrefetch>(x, out, batch, seq, dim, table, positions);
   } else {
-    AddRows<false>(x, out, batch, seq, dim, table, positions);
+    AddRows<Traffic::kCached>(x, out, batch, seq, dim, table, positions);
   }
 }
 

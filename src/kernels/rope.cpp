@@ -132,8 +132,10 @@ void RopeTokens(const float* x, float* out, const RopeLayout& layout, const Inde
   const float* x_end = x + total_floats;
   const float* out_end = out + total_floats;
   const bool in_place = out == x;
-  const bool prefetch_output = !in_place && !kStream;  // streaming stores do not read their lines
+  const bool prefetch = data_outlives_cache(total_floats * static_cast<Index>(sizeof(float)) * (in_place ? 1 : 2));
+  const bool prefetch_output = prefetch && !in_place && !kStream;  // streaming stores do not read their lines
   const auto prefetch_head = [&](Index offset) {
+    if (!prefetch) return;
     prefetch_ahead(x + offset, head_floats, x_end);
     if (prefetch_output) prefetch_ahead(out + offset, head_floats, out_end);
   };

@@ -210,7 +210,8 @@ TEST_P(RelativeBiasFastVsReference, BlocksAtOffsetsAndOddSizes) {
 }
 
 // Streaming stores write whole aligned vectors: run every kernel with the threshold at zero,
-// on outputs that are aligned (the streaming path) and one float off (the fallback).
+// on outputs that are aligned (the streaming path), one float off (the fallback, which
+// prefetches as for data larger than the cache) and in place (prefetching too).
 class StreamingStores : public ThreadCount {
  protected:
   void SetUp() override {
@@ -248,6 +249,10 @@ TEST_P(StreamingStores, RopeIsBitIdenticalAlignedOrNot) {
           EXPECT_TRUE(bit_identical(got, expected))
               << "misaligned by " << misalign << ": head_dim " << sh.head_dim << ", rotary [" << sh.rotary_begin
               << ", +" << sh.rotary_dim << "), pairing " << int(pairing);
+          AlignedFloats in_place(x.begin(), x.end());
+          rope_apply(in_place.data(), in_place.data(), layout, positions.data(), cos.data(), sin.data(), direction);
+          EXPECT_TRUE(bit_identical(std::vector<float>(in_place.begin(), in_place.end()), expected))
+              << "in place: head_dim " << sh.head_dim << ", pairing " << int(pairing);
         }
     }
 }
@@ -276,6 +281,10 @@ TEST_P(StreamingStores, PositionRowsAreBitIdenticalAlignedOrNot) {
                                  positions.data());
       const std::vector<float> got_batch(out_batch.begin() + static_cast<std::ptrdiff_t>(misalign), out_batch.end());
       EXPECT_TRUE(bit_identical(got_batch, expected_batch)) << "batch: dim " << dim << ", misaligned by " << misalign;
+      AlignedFloats in_place(x.begin(), x.end());
+      add_position_rows_to_batch(in_place.data(), in_place.data(), batch, seq, dim, table.data(), positions.data());
+      EXPECT_TRUE(bit_identical(std::vector<float>(in_place.begin(), in_place.end()), expected_batch))
+          << "batch in place: dim " << dim;
     }
 }
 
