@@ -39,6 +39,14 @@ void PositionHooks::add_shared_parameters(const GptConfig& config, ParameterLayo
 
 
 void PositionHooks::prepare(const GptConfig& config, const FloatBuffer& params, Index positions) {
+  // Sinusoidal rows, RoPE cos/sin and ALiBi biases depend on the configuration only: built once
+  // for the context length (or more, when a forward goes past it) and kept, since recomputing
+  // them costs sin/cos per position and channel on every step and every generated token. T5's
+  // bias reads the learned table, which changes with every step, so it is gathered every time.
+  const bool fixed_tables = config.scheme == PositionScheme::kSinusoidal ||
+                            config.scheme == PositionScheme::kRope || config.scheme == PositionScheme::kAlibi;
+  if (fixed_tables && positions <= seq_) return;
+  if (fixed_tables) positions = std::max(positions, config.context_length);
   seq_ = positions;
   const Index heads = config.heads;
   switch (config.scheme) {

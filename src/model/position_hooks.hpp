@@ -23,8 +23,9 @@ class PositionHooks {
   void add_block_parameters(const GptConfig& config, ParameterLayout& layout, Index layer);
   void add_shared_parameters(const GptConfig& config, ParameterLayout& layout);
 
-  // Per forward pass: builds the tables for positions and distances below `positions`
-  // (sinusoidal rows, RoPE cos/sin, distance biases).
+  // Per forward pass: makes sure the tables cover positions and distances below `positions`
+  // (sinusoidal rows, RoPE cos/sin, distance biases). Only the T5 bias, which reads parameters,
+  // is rebuilt on every call; the others are kept from an earlier call when they cover it.
   void prepare(const GptConfig& config, const FloatBuffer& params, Index positions);
 
   // x is [batch · seq, C]; token t of each sequence is at position first + t.

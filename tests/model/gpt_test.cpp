@@ -104,6 +104,30 @@ TEST_P(GptCacheTest, PiecesThroughTheKvCacheGiveTheFullSequencesLogits) {
   EXPECT_THROW(model.logits_cached({more, {}, b, 4}, other), Error);
 }
 
+// The position tables (sinusoidal rows, RoPE cos/sin, ALiBi biases) are built once and kept;
+// T5's bias reads parameters and is gathered again on every call. A model that ran other lengths
+// before, or whose parameters changed since, gives the same bits as a fresh one.
+TEST_P(GptCacheTest, TablesKeptFromEarlierCallsGiveAFreshModelsBits) {
+  const GptConfig c = small_config(GetParam());  // context 6
+  const auto values = [](const Tensor& t) { return std::vector<float>(t.values().begin(), t.values().end()); };
+  const auto fresh_logits = [&](std::uint64_t seed, const std::vector<std::int32_t>& tokens, Index t) {
+    Gpt fresh(c);
+    init_perturbed(fresh, seed);
+    return values(fresh.logits({tokens, {}, 1, t}));
+  };
+  // Past the context length where the scheme allows it: the kept tables must grow.
+  const Index longest = GetParam() == PositionScheme::kLearned ? c.context_length : c.context_length + 5;
+  const auto long_tokens = random_ids(std::size_t(longest), 11, 24);
+  const auto short_tokens = random_ids(3, 11, 25);
+  Gpt model(c);
+  init_perturbed(model, 9);
+  (void)model.logits({short_tokens, {}, 1, 3});
+  EXPECT_TRUE(bit_identical(values(model.logits({long_tokens, {}, 1, longest})), fresh_logits(9, long_tokens, longest)));
+  EXPECT_TRUE(bit_identical(values(model.logits({short_tokens, {}, 1, 3})), fresh_logits(9, short_tokens, 3)));
+  init_perturbed(model, 31);  // new parameters, as after a training step
+  EXPECT_TRUE(bit_identical(values(model.logits({short_tokens, {}, 1, 3})), fresh_logits(31, short_tokens, 3)));
+}
+
 INSTANTIATE_TEST_SUITE_P(Schemes, GptCacheTest, ::testing::ValuesIn(all_position_schemes()),
                          [](const auto& test_info) { return std::string(scheme_name(test_info.param)); });
 
