@@ -1,14 +1,18 @@
 // The SIMD positional kernels against their scalar references: every shape class (head_dim
 // and rotary_dim not multiples of the vector width, partial rotary, odd head counts, offsets,
-// in place), on 1 and on 2 threads. They do the same float operations in the same order, so
-// the results must be bit-identical, not just close. Outputs larger than the last-level cache
+// in place), on 1 and on 2 threads, on every SIMD target the CPU runs. They do the same float
+// operations in the same order, so the results must be bit-identical, not just close. Outputs larger than the last-level cache
 // take another path (streaming stores, when the output is aligned for them): the tests lower
 // that threshold to run it on small tensors, aligned and not.
 #include <gtest/gtest.h>
+#include <hwy/targets.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
+#include <ostream>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "kernels/memory_traffic.hpp"  // set_streaming_store_threshold
@@ -33,14 +37,41 @@ bool bit_identical(const std::vector<float>& a, const std::vector<float>& b) {
   return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
 }
 
-// Restores the kernel thread count after a test changes it.
-class ThreadCount : public ::testing::TestWithParam<int> {
+// Each test runs on 1 and 2 threads, and on every SIMD target that is compiled in and that
+// this CPU runs (AVX2, SSE4, SSSE3 on the development machine), not only the one dynamic
+// dispatch picks: each target has its own vector width, tails and lane permutations.
+struct KernelRun {
+  int threads = 1;
+  std::int64_t target = 0;
+};
+
+void PrintTo(const KernelRun& run, std::ostream* os) {
+  *os << hwy::TargetName(run.target) << ", " << run.threads << " threads";
+}
+
+std::vector<KernelRun> every_thread_count_and_target() {
+  std::vector<KernelRun> runs;
+  for (const std::int64_t target : hwy::SupportedAndGeneratedTargets())
+    for (const int threads : {1, 2}) runs.push_back({threads, target});
+  return runs;
+}
+
+std::string run_name(const ::testing::TestParamInfo<KernelRun>& info) {
+  return std::string(hwy::TargetName(info.param.target)) + "_" + std::to_string(info.param.threads) + "threads";
+}
+
+// Sets the thread count and the SIMD target for a test, and restores both after it.
+class ThreadCount : public ::testing::TestWithParam<KernelRun> {
  protected:
   void SetUp() override {
     saved_ = kernel_threads();
-    set_kernel_threads(GetParam());
+    set_kernel_threads(GetParam().threads);
+    hwy::SetSupportedTargetsForTest(GetParam().target);
   }
-  void TearDown() override { set_kernel_threads(saved_); }
+  void TearDown() override {
+    hwy::SetSupportedTargetsForTest(0);  // back to what the CPU supports
+    set_kernel_threads(saved_);
+  }
 
  private:
   int saved_ = 1;
@@ -288,10 +319,12 @@ TEST_P(StreamingStores, PositionRowsAreBitIdenticalAlignedOrNot) {
     }
 }
 
-INSTANTIATE_TEST_SUITE_P(Threads, StreamingStores, ::testing::Values(1, 2));
-INSTANTIATE_TEST_SUITE_P(Threads, RopeFastVsReference, ::testing::Values(1, 2));
-INSTANTIATE_TEST_SUITE_P(Threads, PositionRowsFastVsReference, ::testing::Values(1, 2));
-INSTANTIATE_TEST_SUITE_P(Threads, RelativeBiasFastVsReference, ::testing::Values(1, 2));
+INSTANTIATE_TEST_SUITE_P(Runs, StreamingStores, ::testing::ValuesIn(every_thread_count_and_target()), run_name);
+INSTANTIATE_TEST_SUITE_P(Runs, RopeFastVsReference, ::testing::ValuesIn(every_thread_count_and_target()), run_name);
+INSTANTIATE_TEST_SUITE_P(Runs, PositionRowsFastVsReference, ::testing::ValuesIn(every_thread_count_and_target()),
+                         run_name);
+INSTANTIATE_TEST_SUITE_P(Runs, RelativeBiasFastVsReference, ::testing::ValuesIn(every_thread_count_and_target()),
+                         run_name);
 
 }  // namespace
 }  // namespace posemb::kernels
