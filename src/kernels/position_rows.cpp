@@ -63,20 +63,32 @@ bool CanStream(const float* x, const float* out, Index rows, Index dim) {
 // read from memory once and from the L2 cache batch - 1 times.
 constexpr Index kTableBlockFloats = Index{1} << 15;  // 128 KiB
 
+// Each thread takes a contiguous range of the batch's tokens, as the copy and the other
+// elementwise kernels split a tensor, so that its part of x is the part the same core last
+// touched (splitting the positions instead, each thread took a piece of every sequence: in the
+// cache, batch 4 in place on 2 threads ran at 0.6-1.2x memcpy, now 1.18-1.20x in alternating
+// A/B runs). Within its range a thread still adds each block of table rows to all of its
+// sequences before the next block.
+
 template <Traffic kTraffic>
 void AddRows(const float* x, float* out, Index batch, Index seq, Index dim, const float* table,
              const Index* positions) {
   const Index block = std::max<Index>(1, kTableBlockFloats / std::max<Index>(dim, 1));
   const float* x_end = x + batch * seq * dim;
   const float* out_end = out + batch * seq * dim;
-  for_token_ranges(seq, batch * dim, [&](Index first, Index last) {
-    for (Index block_first = first; block_first < last; block_first += block) {
-      const Index block_last = std::min(last, block_first + block);
-      for (Index b = 0; b < batch; ++b)
-        for (Index t = block_first; t < block_last; ++t) {
+  for_token_ranges(batch * seq, dim, [&](Index first, Index last) {
+    const Index first_sequence = first / seq, last_sequence = (last - 1) / seq;
+    for (Index block_first = 0; block_first < seq; block_first += block) {
+      const Index block_last = std::min(seq, block_first + block);
+      for (Index b = first_sequence; b <= last_sequence; ++b) {
+        // This block's positions, clipped to the thread's tokens in sequence b.
+        const Index begin = std::max(block_first, first - b * seq);
+        const Index end = std::min(block_last, last - b * seq);
+        for (Index t = begin; t < end; ++t) {
           const Index at = (b * seq + t) * dim;
           AddRow<kTraffic>(x + at, table + table_row(positions, t) * dim, out + at, dim, x_end, out_end);
         }
+      }
     }
     if constexpr (kTraffic == Traffic::kStream) hwy::FlushStream();
   });

@@ -172,12 +172,15 @@ TEST_P(PositionRowsFastVsReference, AnyWidthInAndOutOfPlace) {
 }
 
 // Batches: table blocks of 128 KiB are added to every sequence before the next block, so
-// sequences longer than a block (seq x dim > 32768) take more than one block.
+// sequences longer than a block (seq x dim > 32768) take more than one block. On 2 threads the
+// batch's tokens are split in two contiguous halves: between sequences, or inside one
+// ({3, 301, 128} at token 150 of the second sequence, {1, 600, 128} inside the only one).
 TEST_P(PositionRowsFastVsReference, BatchesShareTheRows) {
   struct Shape {
     Index batch, seq, dim;
   };
-  for (const Shape sh : {Shape{1, 7, 24}, Shape{3, 5, 17}, Shape{4, 300, 256}, Shape{2, 9, 40000}, Shape{3, 1, 8}}) {
+  for (const Shape sh : {Shape{1, 7, 24}, Shape{3, 5, 17}, Shape{4, 300, 256}, Shape{2, 9, 40000}, Shape{3, 1, 8},
+                         Shape{3, 301, 128}, Shape{1, 600, 128}}) {
     const Index rows = sh.seq + 3;
     const auto table = random_values(static_cast<std::size_t>(rows * sh.dim), 23);
     const auto x = random_values(static_cast<std::size_t>(sh.batch * sh.seq * sh.dim), 24);
