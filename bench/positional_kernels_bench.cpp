@@ -21,7 +21,8 @@
 //
 // Yardsticks, to tell the hardware's limit from the kernel's: the same work written as the
 // plainest loop (compiled for the baseline target, as the compiler vectorises it), measured in
-// the same way (the "plain loop" rows of scripts/bench-positional.sh).
+// the same way (the "plain loop" rows of scripts/bench-positional.sh); and out = -x over RoPE's
+// tensor, the least work a pass that reads and writes every float can do.
 #include <benchmark/benchmark.h>
 #include <omp.h>
 
@@ -171,11 +172,28 @@ void BM_BiasAdd(benchmark::State& state) {
   });
 }
 
+// The simplest elementwise pass over RoPE's tensor, out = -x, as the plainest loop: the most
+// any kernel that reads and writes each float once can get here (no table, no arithmetic to
+// speak of). range(0) = T, range(1) = threads, range(2) = in place.
+void BM_PlainNegate(benchmark::State& state) {
+  const Index tokens = state.range(0);
+  const std::size_t floats = static_cast<std::size_t>(tokens * kHeads * kHeadDim);
+  auto x = warm(floats, 0.5f), out = warm(floats, 0.0f);
+  float* destination = state.range(2) != 0 ? x.data() : out.data();
+  const auto n = static_cast<Index>(floats);
+  measure(state, x, out, [&] {
+#pragma omp parallel for num_threads(k::kernel_threads())
+    for (Index i = 0; i < n; ++i) destination[i] = -x[static_cast<std::size_t>(i)];
+  });
+}
+
 void Sizes(benchmark::internal::Benchmark* b, int flags) {
   for (const Index t : {512, 4096})
     for (const Index threads : {1, 2}) {
       if (flags == 0)
         for (const Index plain : {0, 1}) b->Args({t, threads, plain});
+      if (flags == 3)
+        for (const Index in_place : {0, 1}) b->Args({t, threads, in_place});
       if (flags == 1)
         for (const Index in_place : {0, 1}) {
           for (const Index batch : {1, 4}) b->Args({t, threads, in_place, batch, 0});
@@ -201,6 +219,11 @@ BENCHMARK(BM_SinusoidalAdd)
 BENCHMARK(BM_BiasAdd)
     ->Apply([](auto* b) { Sizes(b, 0); })
     ->ArgNames({"T", "threads", "plain"})
+    ->UseManualTime()
+    ->MinTime(0.3);
+BENCHMARK(BM_PlainNegate)
+    ->Apply([](auto* b) { Sizes(b, 3); })
+    ->ArgNames({"T", "threads", "in_place"})
     ->UseManualTime()
     ->MinTime(0.3);
 

@@ -3,7 +3,8 @@
 # same run (bench/positional_kernels_bench.cpp): RoPE (both pairings, default and YaRN cos/sin
 # caches, out of place and in place), sinusoidal rows added to the input, ALiBi/T5 bias added
 # to the scores; T = 512 and 4096, 1 and 2 threads; and, as yardsticks, the add and the bias
-# written as plain loops. Prints a Markdown table of the median ratio over REPS runs (default 3).
+# written as plain loops, and out = -x over RoPE's tensor. Prints a Markdown table of the
+# median ratio over REPS runs (default 3).
 #   scripts/bench-positional.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,6 +30,8 @@ for b in json.load(open(sys.argv[1]))["benchmarks"]:
         name = "{}, {}".format("plain loop x + row, batch 1" if args["plain"] == "1"
                                else "sinusoidal add, batch " + args["batch"],
                                "in place" if args["in_place"] == "1" else "out of place")
+    elif kernel == "PlainNegate":
+        name = "plain loop out = -x (RoPE's x), {}".format("in place" if args["in_place"] == "1" else "out of place")
     else:
         name = "plain loop scores += window" if args["plain"] == "1" else "bias add (in place)"
     col = "T={} {}t".format(args["T"], args["threads"])
