@@ -69,7 +69,6 @@ constexpr Index kTableBlockFloats = Index{1} << 15;  // 128 KiB
 // cache, batch 4 in place on 2 threads ran at 0.6-1.2x memcpy, now 1.18-1.20x in alternating
 // A/B runs). Within its range a thread still adds each block of table rows to all of its
 // sequences before the next block.
-
 template <Traffic kTraffic>
 void AddRows(const float* x, float* out, Index batch, Index seq, Index dim, const float* table,
              const Index* positions) {
