@@ -1,7 +1,8 @@
 #pragma once
 // How the memory-bound elementwise kernels move their bytes: RoPE and the position-row add use
-// both of the following (prefetch only where they do not stream), the relative-bias add neither
-// (prefetching its rows measured no faster). Measured with bench/positional_kernels_bench.cpp:
+// both of the following (where RoPE streams its output it still prefetches its input; the row
+// add then prefetches nothing), the relative-bias add neither (prefetching its rows measured no
+// faster). Measured with bench/positional_kernels_bench.cpp:
 //
 // - Prefetch 8 KiB ahead of the reads, and of the writes of an output that stays in the cache,
 //   when the data a call touches is larger than the last-level cache, so that it comes from
