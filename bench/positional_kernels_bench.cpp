@@ -20,9 +20,11 @@
 //   bias        scores [32 heads, 64 queries, T keys] += ALiBi/T5 bias by distance
 //
 // Yardsticks, to tell the hardware's limit from the kernel's: the same work written as the
-// plainest loop (compiled for the baseline target, as the compiler vectorises it), measured in
-// the same way (the "plain loop" rows of scripts/bench-positional.sh); and out = -x over RoPE's
-// tensor, the least work a pass that reads and writes every float can do.
+// plainest loop, measured in the same way (the "plain loop" rows of scripts/bench-positional.sh);
+// and out = -x over RoPE's tensor, the least work a pass that reads and writes every float can
+// do. The loops are compiled for AVX2 as well as the baseline and run the AVX2 clone where the
+// CPU has it, so that they use vectors as wide as the kernels' (an SSE2 loop would understate
+// what the hardware allows).
 #include <benchmark/benchmark.h>
 #include <omp.h>
 
@@ -64,6 +66,33 @@ void parallel_copy(float* dst, const float* src, std::size_t n, int threads) {
     const std::size_t first = n * id / count, last = n * (id + 1) / count;
     std::memcpy(dst + first, src + first, (last - first) * sizeof(float));
   }
+}
+
+// The plain loops, one contiguous span each, vectorised by the compiler for the widest target
+// the CPU has (GCC picks the clone at load time). In place and out of place are separate
+// functions with unaliased pointers: with out == x the compiler's runtime overlap check would
+// send a loop with two pointers to its scalar version.
+#define POSEMB_WIDEST_VECTORS __attribute__((target_clones("avx2", "default")))
+
+POSEMB_WIDEST_VECTORS void negate_span(const float* __restrict x, float* __restrict out, Index n) {
+  for (Index i = 0; i < n; ++i) out[i] = -x[i];
+}
+
+POSEMB_WIDEST_VECTORS void negate_span_in_place(float* x, Index n) {
+  for (Index i = 0; i < n; ++i) x[i] = -x[i];
+}
+
+POSEMB_WIDEST_VECTORS void add_span(const float* __restrict x, const float* __restrict row, float* __restrict out,
+                                    Index n) {
+  for (Index i = 0; i < n; ++i) out[i] = x[i] + row[i];
+}
+
+POSEMB_WIDEST_VECTORS void add_span_in_place(float* __restrict x, const float* __restrict row, Index n) {
+  for (Index i = 0; i < n; ++i) x[i] += row[i];
+}
+
+POSEMB_WIDEST_VECTORS void accumulate_span(float* __restrict scores, const float* __restrict window, Index n) {
+  for (Index j = 0; j < n; ++j) scores[j] += window[j];
 }
 
 double seconds(const std::function<void()>& f) {
@@ -141,8 +170,14 @@ void BM_SinusoidalAdd(benchmark::State& state) {
       const float* xs = x.data() + b * seq * dim;
       float* os = destination + b * seq * dim;
 #pragma omp parallel for num_threads(k::kernel_threads())
-      for (Index t = 0; t < seq; ++t)
-        for (Index c = 0; c < dim; ++c) os[t * dim + c] = xs[t * dim + c] + table[static_cast<std::size_t>(t * dim + c)];
+      for (Index t = 0; t < seq; ++t) {
+        const float* row = table.data() + t * dim;
+        if (in_place) {
+          add_span_in_place(os + t * dim, row, dim);
+        } else {
+          add_span(xs + t * dim, row, os + t * dim, dim);
+        }
+      }
     }
   });
 }
@@ -166,8 +201,7 @@ void BM_BiasAdd(benchmark::State& state) {
 #pragma omp parallel for num_threads(k::kernel_threads())
     for (Index r = 0; r < kHeads * kQueries; ++r) {
       float* row = scores.data() + r * keys;
-      const float* window = bias.data() + (r / kQueries) * range.count + (kQueries - 1 - r % kQueries);
-      for (Index j = 0; j < keys; ++j) row[j] += window[j];
+      accumulate_span(row, bias.data() + (r / kQueries) * range.count + (kQueries - 1 - r % kQueries), keys);
     }
   });
 }
@@ -179,11 +213,19 @@ void BM_PlainNegate(benchmark::State& state) {
   const Index tokens = state.range(0);
   const std::size_t floats = static_cast<std::size_t>(tokens * kHeads * kHeadDim);
   auto x = warm(floats, 0.5f), out = warm(floats, 0.0f);
-  float* destination = state.range(2) != 0 ? x.data() : out.data();
+  const bool in_place = state.range(2) != 0;
   const auto n = static_cast<Index>(floats);
   measure(state, x, out, [&] {
-#pragma omp parallel for num_threads(k::kernel_threads())
-    for (Index i = 0; i < n; ++i) destination[i] = -x[static_cast<std::size_t>(i)];
+#pragma omp parallel num_threads(k::kernel_threads())
+    {
+      const Index id = omp_get_thread_num(), count = omp_get_num_threads();
+      const Index first = n * id / count, last = n * (id + 1) / count;
+      if (in_place) {
+        negate_span_in_place(x.data() + first, last - first);
+      } else {
+        negate_span(x.data() + first, out.data() + first, last - first);
+      }
+    }
   });
 }
 
