@@ -25,12 +25,20 @@ HWY_INLINE void AddWindow(float* row, const float* window, Index n) {
 
 void AddRelativeBiasSimd(float* scores, const ScoreBlock& block, const float* bias, Index num_distances,
                          Index min_distance) {
-  // Rows are (head, query) pairs, each an independent vector add.
-  for_token_ranges(block.heads * block.q_len, block.k_len, [&](Index first, Index last) {
+  // Rows are (head, query) pairs, each an independent vector add. The head and query are
+  // counted, not divided out of the row index: the next row's loads wait for its address, and
+  // a 64-bit division per row (the divisor is not known at compile time) held them up: 64 queries
+  // x 512 keys in the cache went from 0.70-1.01x to 1.08-1.12x memcpy on 1 thread (A/B, 3 rounds).
+  const Index queries = block.q_len, keys = block.k_len;
+  const Index first_window = block.k_start - block.q_start - min_distance;  // query 0's window in its head's bias
+  for_token_ranges(block.heads * queries, keys, [&](Index first, Index last) {
+    Index h = first / queries, i = first % queries;
     for (Index r = first; r < last; ++r) {
-      const Index h = r / block.q_len, i = r % block.q_len;
-      const float* window = bias + h * num_distances + (block.k_start - (block.q_start + i) - min_distance);
-      AddWindow(scores + r * block.k_len, window, block.k_len);
+      AddWindow(scores + r * keys, bias + h * num_distances + first_window - i, keys);
+      if (++i == queries) {
+        i = 0;
+        ++h;
+      }
     }
   });
 }
