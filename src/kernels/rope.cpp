@@ -77,74 +77,112 @@ HWY_INLINE void RotateHalves(const float* r, float* o, const float* cos_row, con
   }
 }
 
-// The interleaved pairing without de-interleaving: with per-channel tables
-//   cos_pairs = [c0 c0 c1 c1 ...],  sin_pairs = [s0 -s0 s1 -s1 ...]   (signs swapped for the inverse)
-// every vector of channels v rotates as v * cos_pairs + swap_adjacent(v * sin_pairs):
-// channel 2k gets a c + b (-s), which rounds exactly as the reference's a c - b s, and channel
-// 2k + 1 gets b c + a s. The swap stays within 128-bit blocks, where a de-interleaving load
-// would cross them. It swaps the product, not v: swapping v, GCC folds one load of v into the
-// shuffle and loads v again for the other product, 4 loads a vector instead of 3.
-template <bool kStream>
-HWY_INLINE void RotateInterleaved(const float* r, float* o, const float* cos_pairs, const float* sin_pairs,
-                                  Index channels) {
-#if HWY_TARGET == HWY_SCALAR  // one lane holds no pair; no FMA on this target either
-  for (Index i = 0; i < channels; i += 2) {
-    const float a = r[i], b = r[i + 1], c = cos_pairs[i], s = sin_pairs[i];
-    o[i] = a * c - b * s;
-    o[i + 1] = b * c + a * s;
+// The interleaved pairing, de-interleaved two vectors at a time. x86 shuffles select within
+// 128-bit blocks: SHUFPS takes lanes 0 and 2 (or 1 and 3) of each block of two vectors, which
+// splits [a0 b0 a1 b1 ...] into a's and b's, and UNPCKLPS / UNPCKHPS (Highway's InterleaveLower /
+// Upper) put them back. The a's come out in a block order, not in pair order (8 lanes: pairs
+// 0 1 4 5 | 2 3 6 7), so each token's cos and sin are permuted the same way once
+// (BuildLaneTables) and shared by all its heads. Then each pair rotates as in the halves
+// pairing, a' = a c - b s, b' = b c + a s, rounding as the reference does. Against the previous
+// form, v * [c0 c0 c1 c1 ...] + swap(v * [s0 -s0 ...]) (3 loads a vector, 2 here), at T = 512 in
+// the cache: out of place 0.86 -> 0.90x memcpy on 1 thread, 0.83 -> 0.93x on 2; in place and at
+// T = 4096 within noise (medians of 6 alternating runs).
+// Other targets rotate one pair at a time (HWY_SCALAR has one lane; elsewhere Highway 1.0 has
+// no block-wise two-vector selection to build this from).
+#undef POSEMB_ROPE_BLOCK_SHUFFLE  // set once per target
+#if HWY_TARGET == HWY_AVX2 || HWY_TARGET <= HWY_AVX3 || HWY_TARGET == HWY_SSE4 || HWY_TARGET == HWY_SSSE3
+#define POSEMB_ROPE_BLOCK_SHUFFLE 1
+// Per 128-bit block: lanes kFirst and kFirst + 2 of a, then the same lanes of b.
+template <int kFirst, class V>
+HWY_INLINE V EveryOtherLane(V a, V b) {
+  constexpr int kSelect = kFirst == 0 ? _MM_SHUFFLE(2, 0, 2, 0) : _MM_SHUFFLE(3, 1, 3, 1);
+#if HWY_TARGET <= HWY_AVX3
+  return V{_mm512_shuffle_ps(a.raw, b.raw, kSelect)};
+#elif HWY_TARGET == HWY_AVX2
+  return V{_mm256_shuffle_ps(a.raw, b.raw, kSelect)};
+#else
+  return V{_mm_shuffle_ps(a.raw, b.raw, kSelect)};
+#endif
+}
+#else
+#define POSEMB_ROPE_BLOCK_SHUFFLE 0
+#endif
+
+// cos and sin of `pairs` pairs in the order RotateInterleaved finds the pairs in its lanes
+// (sin negated for the inverse), padded with zeros to a whole group.
+template <bool kInverse>
+HWY_INLINE void BuildLaneTables(const float* cos_half, const float* sin_half, Index pairs, float* cos_lanes,
+                                float* sin_lanes) {
+  Index p = 0;
+#if POSEMB_ROPE_BLOCK_SHUFFLE
+  const hn::ScalableTag<float> d;
+  const hn::RebindToSigned<decltype(d)> di;
+  const auto lanes = static_cast<Index>(hn::Lanes(d));
+  // The pair in each lane: the de-interleaving shuffle applied to the channel numbers, halved.
+  const auto first_channels = hn::BitCast(d, hn::Iota(di, 0));
+  const auto next_channels = hn::BitCast(d, hn::Iota(di, static_cast<std::int32_t>(lanes)));
+  const auto even_channels = hn::BitCast(di, EveryOtherLane<0>(first_channels, next_channels));
+  const auto pair_of_lane = hn::IndicesFromVec(d, hn::ShiftRight<1>(even_channels));
+  const auto build = [&](const float* c_at, const float* s_at) {
+    const auto s = hn::TableLookupLanes(hn::LoadU(d, s_at), pair_of_lane);
+    hn::Store(hn::TableLookupLanes(hn::LoadU(d, c_at), pair_of_lane), d, cos_lanes + p);
+    hn::Store(kInverse ? hn::Neg(s) : s, d, sin_lanes + p);
+  };
+  for (; p + lanes <= pairs; p += lanes) build(cos_half + p, sin_half + p);
+  if (p < pairs) {
+    const PaddedTail c(cos_half + p, pairs - p), s(sin_half + p, pairs - p);
+    build(c.values, s.values);
   }
 #else
-  const hn::ScalableTag<float> d;
-  const auto lanes = static_cast<Index>(hn::Lanes(d));
-  const auto rotate = [&](const float* v_at, const float* c_at, const float* s_at) {
-    const auto v = hn::LoadU(d, v_at);
-    return hn::Add(hn::Mul(v, hn::LoadU(d, c_at)), hn::Shuffle2301(hn::Mul(v, hn::LoadU(d, s_at))));
-  };
-  Index i = 0;
-  for (; i + lanes <= channels; i += lanes) Store<kStream>(rotate(r + i, cos_pairs + i, sin_pairs + i), d, o + i);
-  if (i < channels) {  // whole pairs: lanes and channels are even
-    const Index rest = channels - i;
-    const PaddedTail v(r + i, rest), c(cos_pairs + i, rest), s(sin_pairs + i, rest);
-    HWY_ALIGN float out[kMaxLanes];
-    hn::Store(rotate(v.values, c.values, s.values), d, out);
-    std::memcpy(o + i, out, static_cast<std::size_t>(rest) * sizeof(float));
+  for (; p < pairs; ++p) {
+    cos_lanes[p] = cos_half[p];
+    sin_lanes[p] = kInverse ? -sin_half[p] : sin_half[p];
   }
 #endif
 }
 
-// The tables of RotateInterleaved for `channels` channels, from the cos and sin of their pairs:
-//   cos_pairs = [c0 c0 c1 c1 ...],  sin_pairs = [s0 -s0 s1 -s1 ...]  ([-s0 s0 ...] for the inverse).
-// They are built for every token: one by one, that is as many stores as the rotation of two
-// heads makes; with lane permutations, a vector of pairs at a time, an eighth of them
-// (interleaved RoPE at T = 512 about 10% faster, A/B over 7 rounds, noisy).
-template <bool kInverse>
-HWY_INLINE void BuildPairTables(const float* cos_half, const float* sin_half, Index channels, float* cos_pairs,
-                                float* sin_pairs) {
-  Index i = 0;
-#if HWY_TARGET != HWY_SCALAR
+// One head's rotary channels in the interleaved pairing, r (read) -> o (written); may alias.
+// Tables from BuildLaneTables.
+template <bool kStream>
+HWY_INLINE void RotateInterleaved(const float* r, float* o, const float* cos_lanes, const float* sin_lanes,
+                                  Index channels) {
+#if POSEMB_ROPE_BLOCK_SHUFFLE
   const hn::ScalableTag<float> d;
-  const hn::RebindToSigned<decltype(d)> di;
   const auto lanes = static_cast<Index>(hn::Lanes(d));
-  // Lane j of the lower vector of pairs holds value j / 2, of the upper one value (lanes + j) / 2.
-  const auto lower = hn::IndicesFromVec(d, hn::ShiftRight<1>(hn::Iota(di, 0)));
-  const auto upper = hn::IndicesFromVec(d, hn::ShiftRight<1>(hn::Iota(di, static_cast<std::int32_t>(lanes))));
-  // OddEven(odd, even): the first argument's odd lanes and the second's even lanes.
-  const auto sign_pairs = [&](auto s) { return kInverse ? hn::OddEven(s, hn::Neg(s)) : hn::OddEven(hn::Neg(s), s); };
+  // A group: 2 vectors of channels, lanes pairs.
+  const auto rotate = [&](const float* v_at, const float* c_at, const float* s_at, auto store) {
+    const auto v0 = hn::LoadU(d, v_at), v1 = hn::LoadU(d, v_at + lanes);
+    const auto a = EveryOtherLane<0>(v0, v1), b = EveryOtherLane<1>(v0, v1);
+    const auto c = hn::Load(d, c_at), s = hn::Load(d, s_at);
+    const auto a2 = hn::Sub(hn::Mul(a, c), hn::Mul(b, s));
+    const auto b2 = hn::Add(hn::Mul(b, c), hn::Mul(a, s));
+    store(hn::InterleaveLower(d, a2, b2), hn::InterleaveUpper(d, a2, b2));
+  };
+  Index i = 0;
   for (; i + 2 * lanes <= channels; i += 2 * lanes) {
-    const auto c = hn::LoadU(d, cos_half + i / 2);
-    const auto s = hn::LoadU(d, sin_half + i / 2);
-    hn::Store(hn::TableLookupLanes(c, lower), d, cos_pairs + i);
-    hn::Store(hn::TableLookupLanes(c, upper), d, cos_pairs + i + lanes);
-    hn::Store(sign_pairs(hn::TableLookupLanes(s, lower)), d, sin_pairs + i);
-    hn::Store(sign_pairs(hn::TableLookupLanes(s, upper)), d, sin_pairs + i + lanes);
+    rotate(r + i, cos_lanes + i / 2, sin_lanes + i / 2, [&](auto lower, auto upper) {
+      Store<kStream>(lower, d, o + i);
+      Store<kStream>(upper, d, o + i + lanes);
+    });
+  }
+  if (i < channels) {  // the last group through a zero-padded copy, as its tables are padded
+    const auto rest = static_cast<std::size_t>(channels - i);
+    HWY_ALIGN float in[2 * kMaxLanes] = {};
+    std::memcpy(in, r + i, rest * sizeof(float));
+    rotate(in, cos_lanes + i / 2, sin_lanes + i / 2, [&](auto lower, auto upper) {
+      HWY_ALIGN float out[2 * kMaxLanes];
+      hn::Store(lower, d, out);
+      hn::Store(upper, d, out + lanes);
+      std::memcpy(o + i, out, rest * sizeof(float));
+    });
+  }
+#else
+  for (Index i = 0; i < channels; i += 2) {
+    const float a = r[i], b = r[i + 1], c = cos_lanes[i / 2], s = sin_lanes[i / 2];
+    o[i] = a * c - b * s;
+    o[i + 1] = b * c + a * s;
   }
 #endif
-  for (; i < channels; i += 2) {
-    const float s = kInverse ? -sin_half[i / 2] : sin_half[i / 2];
-    cos_pairs[i] = cos_pairs[i + 1] = cos_half[i / 2];
-    sin_pairs[i] = s;
-    sin_pairs[i + 1] = -s;
-  }
 }
 
 // Channels that do not rotate (partial rotary) are copied when out is not x.
@@ -155,9 +193,9 @@ HWY_INLINE void CopyNonRotary(const float* xh, float* oh, const RopeLayout& layo
     std::memcpy(oh + end, xh + end, static_cast<std::size_t>(layout.head_dim - end) * sizeof(float));
 }
 
-// Channels per interleaved pair table: tables live on the stack; a wider rotary span (rare)
-// is done in pieces of this many channels.
-constexpr Index kPairTableChannels = 512;
+// Channels per piece of the interleaved lane tables: tables live on the stack; a wider rotary
+// span (rare) is done in pieces of this many channels.
+constexpr Index kLaneTableChannels = 512;
 
 template <bool kInterleaved, bool kInverse, bool kStream>
 void RopeTokens(const float* x, float* out, const RopeLayout& layout, const Index* positions, const float* cos,
@@ -176,8 +214,8 @@ void RopeTokens(const float* x, float* out, const RopeLayout& layout, const Inde
     if (prefetch_output) prefetch_ahead(out + offset, head_floats, out_end);
   };
   const bool copy_non_rotary = !in_place && layout.rotary_dim < layout.head_dim;
-  HWY_ALIGN float cos_pairs[kPairTableChannels];
-  HWY_ALIGN float sin_pairs[kPairTableChannels];
+  HWY_ALIGN float cos_lanes[kLaneTableChannels / 2];
+  HWY_ALIGN float sin_lanes[kLaneTableChannels / 2];
   for (Index t = first; t < last; ++t) {
     const Index position = token_position(layout, positions, t);
     const float* cos_row = cos + position * half;
@@ -187,13 +225,13 @@ void RopeTokens(const float* x, float* out, const RopeLayout& layout, const Inde
     if (copy_non_rotary)
       for (Index h = 0; h < layout.heads; ++h) CopyNonRotary(xt + h * head_floats, ot + h * head_floats, layout);
     if constexpr (kInterleaved) {
-      for (Index piece = 0; piece < layout.rotary_dim; piece += kPairTableChannels) {
-        const Index channels = std::min(kPairTableChannels, layout.rotary_dim - piece);
-        BuildPairTables<kInverse>(cos_row + piece / 2, sin_row + piece / 2, channels, cos_pairs, sin_pairs);
+      for (Index piece = 0; piece < layout.rotary_dim; piece += kLaneTableChannels) {
+        const Index channels = std::min(kLaneTableChannels, layout.rotary_dim - piece);
+        BuildLaneTables<kInverse>(cos_row + piece / 2, sin_row + piece / 2, channels / 2, cos_lanes, sin_lanes);
         for (Index h = 0; h < layout.heads; ++h) {
           prefetch_head((t * layout.heads + h) * head_floats);
           const Index begin = layout.rotary_begin + piece;
-          RotateInterleaved<kStream>(xt + h * head_floats + begin, ot + h * head_floats + begin, cos_pairs, sin_pairs,
+          RotateInterleaved<kStream>(xt + h * head_floats + begin, ot + h * head_floats + begin, cos_lanes, sin_lanes,
                                      channels);
         }
       }
