@@ -77,36 +77,43 @@ HWY_INLINE void RotateHalves(const float* r, float* o, const float* cos_row, con
   }
 }
 
-// The interleaved pairing, de-interleaved two vectors at a time. x86 shuffles select within
-// 128-bit blocks: SHUFPS takes lanes 0 and 2 (or 1 and 3) of each block of two vectors, which
-// splits [a0 b0 a1 b1 ...] into a's and b's, and UNPCKLPS / UNPCKHPS (Highway's InterleaveLower /
-// Upper) put them back. The a's come out in a block order, not in pair order (8 lanes: pairs
+// The interleaved pairing, de-interleaved two vectors at a time. Two vectors of channels
+// [a0 b0 a1 b1 ...] are split into a's and b's by taking lanes 0 and 2 (or 1 and 3) of each
+// 128-bit block of both (x86 SHUFPS), and put back by InterleaveLower / Upper (UNPCKL/HPS), which
+// also work block by block. The a's come out in block order, not pair order (8 lanes: pairs
 // 0 1 4 5 | 2 3 6 7), so each token's cos and sin are permuted the same way once
 // (BuildLaneTables) and shared by all its heads. Then each pair rotates as in the halves
 // pairing, a' = a c - b s, b' = b c + a s, rounding as the reference does. Against the previous
 // form, v * [c0 c0 c1 c1 ...] + swap(v * [s0 -s0 ...]) (3 loads a vector, 2 here), at T = 512 in
 // the cache: out of place 0.86 -> 0.90x memcpy on 1 thread, 0.83 -> 0.93x on 2; in place and at
 // T = 4096 within noise (medians of 6 alternating runs).
-// Other targets rotate one pair at a time (HWY_SCALAR has one lane; elsewhere Highway 1.0 has
-// no block-wise two-vector selection to build this from).
-#undef POSEMB_ROPE_BLOCK_SHUFFLE  // set once per target
-#if HWY_TARGET == HWY_AVX2 || HWY_TARGET <= HWY_AVX3 || HWY_TARGET == HWY_SSE4 || HWY_TARGET == HWY_SSSE3
-#define POSEMB_ROPE_BLOCK_SHUFFLE 1
-// Per 128-bit block: lanes kFirst and kFirst + 2 of a, then the same lanes of b.
+#if HWY_TARGET != HWY_SCALAR
+#if HWY_ARCH_X86 && (HWY_TARGET == HWY_AVX2 || HWY_TARGET <= HWY_AVX3)
+using InterleavedTag = hn::ScalableTag<float>;
+
+// Per 128-bit block: lanes kFirst and kFirst + 2 of a, then the same lanes of b. Highway 1.0
+// has no such op for vectors of several blocks (its ConcatEven spans the whole vector).
 template <int kFirst, class V>
 HWY_INLINE V EveryOtherLane(V a, V b) {
   constexpr int kSelect = kFirst == 0 ? _MM_SHUFFLE(2, 0, 2, 0) : _MM_SHUFFLE(3, 1, 3, 1);
-#if HWY_TARGET <= HWY_AVX3
-  return V{_mm512_shuffle_ps(a.raw, b.raw, kSelect)};
-#elif HWY_TARGET == HWY_AVX2
+#if HWY_TARGET == HWY_AVX2
   return V{_mm256_shuffle_ps(a.raw, b.raw, kSelect)};
 #else
-  return V{_mm_shuffle_ps(a.raw, b.raw, kSelect)};
+  return V{_mm512_shuffle_ps(a.raw, b.raw, kSelect)};
 #endif
 }
 #else
-#define POSEMB_ROPE_BLOCK_SHUFFLE 0
+// Vectors of one block, where ConcatEven / ConcatOdd are exactly that selection (SSE4 and SSSE3
+// here; NEON; scalable vectors capped to a block).
+using InterleavedTag = hn::CappedTag<float, 4>;
+
+template <int kFirst, class V>
+HWY_INLINE V EveryOtherLane(V a, V b) {
+  const InterleavedTag d;
+  return kFirst == 0 ? hn::ConcatEven(d, b, a) : hn::ConcatOdd(d, b, a);
+}
 #endif
+#endif  // HWY_TARGET != HWY_SCALAR
 
 // cos and sin of `pairs` pairs in the order RotateInterleaved finds the pairs in its lanes
 // (sin negated for the inverse), padded with zeros to a whole group.
@@ -114,8 +121,8 @@ template <bool kInverse>
 HWY_INLINE void BuildLaneTables(const float* cos_half, const float* sin_half, Index pairs, float* cos_lanes,
                                 float* sin_lanes) {
   Index p = 0;
-#if POSEMB_ROPE_BLOCK_SHUFFLE
-  const hn::ScalableTag<float> d;
+#if HWY_TARGET != HWY_SCALAR
+  const InterleavedTag d;
   const hn::RebindToSigned<decltype(d)> di;
   const auto lanes = static_cast<Index>(hn::Lanes(d));
   // The pair in each lane: the de-interleaving shuffle applied to the channel numbers, halved.
@@ -146,8 +153,8 @@ HWY_INLINE void BuildLaneTables(const float* cos_half, const float* sin_half, In
 template <bool kStream>
 HWY_INLINE void RotateInterleaved(const float* r, float* o, const float* cos_lanes, const float* sin_lanes,
                                   Index channels) {
-#if POSEMB_ROPE_BLOCK_SHUFFLE
-  const hn::ScalableTag<float> d;
+#if HWY_TARGET != HWY_SCALAR
+  const InterleavedTag d;
   const auto lanes = static_cast<Index>(hn::Lanes(d));
   // A group: 2 vectors of channels, lanes pairs.
   const auto rotate = [&](const float* v_at, const float* c_at, const float* s_at, auto store) {
@@ -176,7 +183,7 @@ HWY_INLINE void RotateInterleaved(const float* r, float* o, const float* cos_lan
       std::memcpy(o + i, out, rest * sizeof(float));
     });
   }
-#else
+#else  // one lane holds no pair
   for (Index i = 0; i < channels; i += 2) {
     const float a = r[i], b = r[i + 1], c = cos_lanes[i / 2], s = sin_lanes[i / 2];
     o[i] = a * c - b * s;
