@@ -89,7 +89,7 @@ TEST_P(RopeFastVsReference, EveryPairingDirectionAndShapeIsBitIdentical) {
       {9, 4, 128, 0, 128}, {2, 7, 96, 0, 96},    {6, 2, 80, 0, 40},    {1, 1, 34, 4, 30},
       {600, 32, 128, 0, 128},  // large enough to be split over the threads
       {300, 8, 256, 64, 64},
-      {3, 2, 1040, 8, 1030},  // interleaved pair tables in pieces (rotary spans over 512 channels)
+      {3, 2, 1040, 8, 1030},  // interleaved lane tables in pieces (rotary spans over 512 channels)
   };
   const Index cache_positions = 50;
   for (const auto& sh : shapes) {
