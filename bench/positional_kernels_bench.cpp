@@ -63,14 +63,22 @@ constexpr Index kHeads = 32, kHeadDim = 128, kQueries = 64;
 using Buffer = std::vector<float, posemb::AlignedAllocator<float>>;
 Buffer warm(std::size_t n, float value) { return Buffer(n, value); }
 
-// memcpy over the same threads as the kernels, one contiguous piece each.
-void parallel_copy(float* dst, const float* src, std::size_t n, int threads) {
+// piece(first, last) over [0, n) on `threads` threads, one contiguous piece each, as the kernels
+// split a tensor.
+template <class Piece>
+void for_thread_pieces(std::size_t n, int threads, Piece&& piece) {
 #pragma omp parallel num_threads(threads)
   {
     const std::size_t id = static_cast<std::size_t>(omp_get_thread_num()), count = omp_get_num_threads();
-    const std::size_t first = n * id / count, last = n * (id + 1) / count;
-    std::memcpy(dst + first, src + first, (last - first) * sizeof(float));
+    piece(n * id / count, n * (id + 1) / count);
   }
+}
+
+// memcpy over the same threads as the kernels.
+void parallel_copy(float* dst, const float* src, std::size_t n, int threads) {
+  for_thread_pieces(n, threads, [&](std::size_t first, std::size_t last) {
+    std::memcpy(dst + first, src + first, (last - first) * sizeof(float));
+  });
 }
 
 // The plain loops, one contiguous span each, vectorised by the compiler for the widest target
@@ -225,18 +233,15 @@ void BM_PlainNegate(benchmark::State& state) {
   const std::size_t floats = static_cast<std::size_t>(tokens * kHeads * kHeadDim);
   auto x = warm(floats, 0.5f), out = warm(floats, 0.0f);
   const bool in_place = state.range(2) != 0;
-  const auto n = static_cast<Index>(floats);
   measure(state, x, out, 0.0, [&] {
-#pragma omp parallel num_threads(k::kernel_threads())
-    {
-      const Index id = omp_get_thread_num(), count = omp_get_num_threads();
-      const Index first = n * id / count, last = n * (id + 1) / count;
+    for_thread_pieces(floats, k::kernel_threads(), [&](std::size_t first, std::size_t last) {
+      const auto n = static_cast<Index>(last - first);
       if (in_place) {
-        negate_span_in_place(x.data() + first, last - first);
+        negate_span_in_place(x.data() + first, n);
       } else {
-        negate_span(x.data() + first, out.data() + first, last - first);
+        negate_span(x.data() + first, out.data() + first, n);
       }
-    }
+    });
   });
 }
 
