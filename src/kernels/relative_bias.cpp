@@ -16,8 +16,8 @@ namespace hn = hwy::HWY_NAMESPACE;
 
 // row[j] += window[j] for j in [0, n). Kept out of line: GCC 12's inlined copy of the same loop
 // ran slower (64 queries x 512 keys in the cache, 1.06-1.13x -> 1.23-1.26x memcpy on 1 thread,
-// 1.02-1.04x -> 1.16-1.19x on 2, medians of 4 alternating runs; T = 4096 unchanged or better). We did not find why: the two loops differ
-// only in which of the two loads is folded into the add.
+// 1.02-1.04x -> 1.16-1.19x on 2, medians of 4 alternating runs; T = 4096 unchanged or better).
+// We did not find why: the two loops differ only in which of the two loads is folded into the add.
 HWY_NOINLINE void AddWindow(float* row, const float* window, Index n) {
   const hn::ScalableTag<float> d;
   const auto lanes = static_cast<Index>(hn::Lanes(d));
