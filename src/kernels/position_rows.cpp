@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "kernels/memory_bound_tag-inl.hpp"
 #include "kernels/memory_traffic.hpp"
 #include "kernels/parallel_tokens.hpp"
 #include "posemb/kernels/position_rows.hpp"
@@ -30,7 +31,7 @@ HWY_INLINE void AddRow(const float* x, const float* row, float* out, Index n, co
                        const float* out_end) {
   constexpr Index kSpan = 128;
   constexpr bool kStream = kTraffic == Traffic::kStream;
-  const hn::ScalableTag<float> d;
+  const MemoryBoundTag d;
   const auto lanes = static_cast<Index>(hn::Lanes(d));
   Index i = 0;
   for (; i + lanes <= n; i += lanes) {
@@ -52,7 +53,7 @@ HWY_INLINE void AddRow(const float* x, const float* row, float* out, Index n, co
 
 // Streaming stores (kernels/memory_traffic.hpp) need every row start aligned to a vector.
 bool CanStream(const float* x, const float* out, Index rows, Index dim) {
-  const hn::ScalableTag<float> d;
+  const MemoryBoundTag d;
   const auto vector_bytes = static_cast<Index>(hn::Lanes(d) * sizeof(float));
   const Index row_bytes = dim * static_cast<Index>(sizeof(float));
   return out != x && output_outlives_cache(rows * row_bytes) && row_bytes % vector_bytes == 0 &&

@@ -7,6 +7,7 @@
 //
 #include <hwy/highway.h>
 
+#include "kernels/memory_bound_tag-inl.hpp"
 #include "kernels/parallel_tokens.hpp"
 #include "posemb/kernels/relative_bias.hpp"
 
@@ -19,7 +20,7 @@ namespace hn = hwy::HWY_NAMESPACE;
 // 1.02-1.04x -> 1.16-1.19x on 2, medians of 4 alternating runs; T = 4096 unchanged or better).
 // We did not find why: the two loops differ only in which of the two loads is folded into the add.
 HWY_NOINLINE void AddWindow(float* row, const float* window, Index n) {
-  const hn::ScalableTag<float> d;
+  const MemoryBoundTag d;
   const auto lanes = static_cast<Index>(hn::Lanes(d));
   Index j = 0;
   for (; j + lanes <= n; j += lanes) hn::StoreU(hn::Add(hn::LoadU(d, row + j), hn::LoadU(d, window + j)), d, row + j);

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "kernels/memory_bound_tag-inl.hpp"
 #include "kernels/memory_traffic.hpp"
 #include "kernels/parallel_tokens.hpp"
 #include "posemb/kernels/rope.hpp"
@@ -48,7 +49,7 @@ struct PaddedTail {
 //   a' = a c - b s,  b' = b c + a s   (s negated for the inverse)
 template <bool kInverse, bool kStream>
 HWY_INLINE void RotateHalves(const float* r, float* o, const float* cos_row, const float* sin_row, Index half) {
-  const hn::ScalableTag<float> d;
+  const MemoryBoundTag d;
   const auto lanes = static_cast<Index>(hn::Lanes(d));
   const auto rotate = [&](const float* a_at, const float* b_at, const float* c_at, const float* s_at, auto store) {
     const auto c = hn::LoadU(d, c_at);
@@ -88,19 +89,15 @@ HWY_INLINE void RotateHalves(const float* r, float* o, const float* cos_row, con
 // the cache: out of place 0.86 -> 0.90x memcpy on 1 thread, 0.83 -> 0.93x on 2; in place and at
 // T = 4096 within noise (medians of 6 alternating runs).
 #if HWY_TARGET != HWY_SCALAR
-#if HWY_ARCH_X86 && (HWY_TARGET == HWY_AVX2 || HWY_TARGET <= HWY_AVX3)
-using InterleavedTag = hn::ScalableTag<float>;
+#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX2  // AVX2 and AVX-512: 256-bit vectors (MemoryBoundTag)
+using InterleavedTag = MemoryBoundTag;
 
 // Per 128-bit block: lanes kFirst and kFirst + 2 of a, then the same lanes of b. Highway 1.0
 // has no such op for vectors of several blocks (its ConcatEven spans the whole vector).
 template <int kFirst, class V>
 HWY_INLINE V EveryOtherLane(V a, V b) {
   constexpr int kSelect = kFirst == 0 ? _MM_SHUFFLE(2, 0, 2, 0) : _MM_SHUFFLE(3, 1, 3, 1);
-#if HWY_TARGET == HWY_AVX2
   return V{_mm256_shuffle_ps(a.raw, b.raw, kSelect)};
-#else
-  return V{_mm512_shuffle_ps(a.raw, b.raw, kSelect)};
-#endif
 }
 #else
 // Vectors of one block, where ConcatEven / ConcatOdd are exactly that selection (SSE4 and SSSE3
@@ -257,7 +254,7 @@ void RopeTokens(const float* x, float* out, const RopeLayout& layout, const Inde
 // Streaming stores need every vector they write aligned: the output, and each head's rotary
 // span and halves within it.
 bool CanStream(const float* x, const float* out, const RopeLayout& layout) {
-  const hn::ScalableTag<float> d;
+  const MemoryBoundTag d;
   const auto vector_bytes = static_cast<Index>(hn::Lanes(d) * sizeof(float));
   const auto aligned = [&](Index floats) { return floats * static_cast<Index>(sizeof(float)) % vector_bytes == 0; };
   const Index bytes = layout.tokens * layout.heads * layout.head_dim * static_cast<Index>(sizeof(float));
