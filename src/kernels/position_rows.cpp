@@ -23,12 +23,13 @@ namespace hn = hwy::HWY_NAMESPACE;
 // prefetches; or from memory into an output written with streaming stores.
 enum class Traffic { kCached, kPrefetch, kStream };
 
-// out[i] = x[i] + row[i] for i in [0, n). kPrefetch asks for the lines of x (and of an
-// out-of-place output) 8 KiB ahead, a span of 128 floats at a time: with a batch the walk jumps
-// to the next sequence after each table block and the hardware prefetcher loses the stream.
-template <Traffic kTraffic>
-HWY_INLINE void AddRow(const float* x, const float* row, float* out, Index n, const float* x_end,
-                       const float* out_end) {
+// out_b[i] = x_b[i] + row[i] for i in [0, n) and kSequences sequences b, whose rows lie `stride`
+// floats apart (the same position in consecutive sequences of a batch). Each vector of the row
+// is loaded once and added to all of them. kPrefetch asks for the lines of each x (and of an out-of-place output) 8 KiB ahead, a
+// span of 128 floats at a time.
+template <Traffic kTraffic, int kSequences>
+HWY_INLINE void AddRowToSequences(const float* x, const float* row, float* out, Index stride, Index n,
+                                  const float* x_end, const float* out_end) {
   constexpr Index kSpan = 128;
   constexpr bool kStream = kTraffic == Traffic::kStream;
   const MemoryBoundTag d;
@@ -37,18 +38,24 @@ HWY_INLINE void AddRow(const float* x, const float* row, float* out, Index n, co
   for (; i + lanes <= n; i += lanes) {
     if constexpr (kTraffic == Traffic::kPrefetch) {
       if (i % kSpan == 0) {
-        prefetch_ahead(x + i, kSpan, x_end);
-        if (out != x) prefetch_ahead(out + i, kSpan, out_end);
+        for (int b = 0; b < kSequences; ++b) {
+          prefetch_ahead(x + b * stride + i, kSpan, x_end);
+          if (out != x) prefetch_ahead(out + b * stride + i, kSpan, out_end);
+        }
       }
     }
-    const auto sum = hn::Add(hn::LoadU(d, x + i), hn::LoadU(d, row + i));
-    if constexpr (kStream) {
-      hn::Stream(sum, d, out + i);
-    } else {
-      hn::StoreU(sum, d, out + i);
+    const auto r = hn::LoadU(d, row + i);
+    for (int b = 0; b < kSequences; ++b) {
+      const auto sum = hn::Add(hn::LoadU(d, x + b * stride + i), r);
+      if constexpr (kStream) {
+        hn::Stream(sum, d, out + b * stride + i);
+      } else {
+        hn::StoreU(sum, d, out + b * stride + i);
+      }
     }
   }
-  for (; i < n; ++i) out[i] = x[i] + row[i];
+  for (; i < n; ++i)
+    for (int b = 0; b < kSequences; ++b) out[b * stride + i] = x[b * stride + i] + row[i];
 }
 
 // Streaming stores (kernels/memory_traffic.hpp) need every row start aligned to a vector.
@@ -60,35 +67,44 @@ bool CanStream(const float* x, const float* out, Index rows, Index dim) {
          reinterpret_cast<std::uintptr_t>(out) % vector_bytes == 0;
 }
 
-// Table rows read per block of positions, then added to every sequence of the batch: a block is
-// read from memory once and from the L2 cache batch - 1 times.
-constexpr Index kTableBlockFloats = Index{1} << 15;  // 128 KiB
+// Sequences that one AddRowToSequences adds a row to: the rest of a thread's sequences at that
+// position take the row again from the L1 cache. With the tensor in the L3 cache (batch 4 out of
+// place, 1 thread) 2 sequences ran at 0.93-0.96x memcpy, 1 at 0.87-0.92x, 4 at 0.62-0.69x (3
+// alternating runs; in place all within noise).
+constexpr int kSequencesPerPass = 2;
 
 // Each thread takes a contiguous range of the batch's tokens, as the copy and the other
 // elementwise kernels split a tensor, so that its part of x is the part the same core last
 // touched (splitting the positions instead, each thread took a piece of every sequence: in the
-// cache, batch 4 in place on 2 threads ran at 0.6-1.2x memcpy, now 1.18-1.20x in alternating
-// A/B runs). Within its range a thread still adds each block of table rows to all of its
-// sequences before the next block.
+// cache, batch 4 in place on 2 threads ran at 0.6-1.2x memcpy). Within its range a thread walks
+// the positions once and adds each table row to all of its sequences that hold that position:
+// the table is read once per thread, from wherever it is, instead of once per sequence (before,
+// a block of rows was added to each sequence in turn and re-read from the L2 cache: batch 4 out
+// of place in the cache at 0.73-0.80x memcpy).
 template <Traffic kTraffic>
 void AddRows(const float* x, float* out, Index batch, Index seq, Index dim, const float* table,
              const Index* positions) {
-  const Index block = std::max<Index>(1, kTableBlockFloats / std::max<Index>(dim, 1));
   const float* x_end = x + batch * seq * dim;
   const float* out_end = out + batch * seq * dim;
+  const Index stride = seq * dim;
   for_token_ranges(batch * seq, dim, [&](Index first, Index last) {
     const Index first_sequence = first / seq, last_sequence = (last - 1) / seq;
-    for (Index block_first = 0; block_first < seq; block_first += block) {
-      const Index block_last = std::min(seq, block_first + block);
-      for (Index b = first_sequence; b <= last_sequence; ++b) {
-        // This block's positions, clipped to the thread's tokens in sequence b.
-        const Index begin = std::max(block_first, first - b * seq);
-        const Index end = std::min(block_last, last - b * seq);
-        for (Index t = begin; t < end; ++t) {
-          const Index at = (b * seq + t) * dim;
-          AddRow<kTraffic>(x + at, table + table_row(positions, t) * dim, out + at, dim, x_end, out_end);
-        }
-      }
+    // Positions before first_position lack first_sequence; those from last_position on lack
+    // last_sequence.
+    const Index first_position = first - first_sequence * seq, last_position = last - last_sequence * seq;
+    for (Index t = 0; t < seq; ++t) {
+      const Index b_first = t < first_position ? first_sequence + 1 : first_sequence;
+      const Index b_last = t < last_position ? last_sequence : last_sequence - 1;  // inclusive
+      const float* row = table + table_row(positions, t) * dim;
+      Index b = b_first;
+      const auto add = [&]<int kSequences>() {
+        const Index at = b * stride + t * dim;
+        AddRowToSequences<kTraffic, kSequences>(x + at, row, out + at, stride, dim, x_end, out_end);
+        b += kSequences;
+      };
+      while (b_last - b + 1 >= kSequencesPerPass) add.template operator()<kSequencesPerPass>();
+      static_assert(kSequencesPerPass == 2, "the rest is one sequence or none");
+      if (b == b_last) add.template operator()<1>();
     }
     if constexpr (kTraffic == Traffic::kStream) hwy::FlushStream();
   });

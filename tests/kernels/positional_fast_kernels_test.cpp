@@ -171,16 +171,19 @@ TEST_P(PositionRowsFastVsReference, AnyWidthInAndOutOfPlace) {
   }
 }
 
-// Batches: table blocks of 128 KiB are added to every sequence before the next block, so
-// sequences longer than a block (seq x dim > 32768) take more than one block. On 2 threads the
-// batch's tokens are split in two contiguous halves: between sequences, or inside one
-// ({3, 301, 128} at token 150 of the second sequence, {1, 600, 128} inside the only one).
+// Batches: each table row is added to up to 4 sequences at a time, then to the 3, 2 or 1 left
+// (batches of 5, 6 and 7 take every rest). On 2 threads the batch's tokens are split in two
+// contiguous halves: between sequences ({6, 200, 66} at the start of the fourth), or inside one
+// ({3, 301, 128} at token 150 of the second sequence, {7, 130, 80} at token 65 of the fourth, so
+// that each thread adds some positions to 4 sequences and the others to 3; {1, 600, 128} inside
+// the only one).
 TEST_P(PositionRowsFastVsReference, BatchesShareTheRows) {
   struct Shape {
     Index batch, seq, dim;
   };
   for (const Shape sh : {Shape{1, 7, 24}, Shape{3, 5, 17}, Shape{4, 300, 256}, Shape{2, 9, 40000}, Shape{3, 1, 8},
-                         Shape{3, 301, 128}, Shape{1, 600, 128}}) {
+                         Shape{3, 301, 128}, Shape{1, 600, 128}, Shape{5, 3, 8}, Shape{6, 200, 66},
+                         Shape{7, 130, 80}}) {
     const Index rows = sh.seq + 3;
     const auto table = random_values(static_cast<std::size_t>(rows * sh.dim), 23);
     const auto x = random_values(static_cast<std::size_t>(sh.batch * sh.seq * sh.dim), 24);
@@ -305,7 +308,7 @@ TEST_P(StreamingStores, PositionRowsAreBitIdenticalAlignedOrNot) {
       add_position_rows(x.data(), out.data() + misalign, tokens, dim, table.data(), positions.data());
       const std::vector<float> got(out.begin() + static_cast<std::ptrdiff_t>(misalign), out.end());
       EXPECT_TRUE(bit_identical(got, expected)) << "dim " << dim << ", misaligned by " << misalign;
-      // A batch of 3 sharing the rows (positions [seq], table blocks reused across sequences).
+      // A batch of 3 sharing the rows (positions [seq]; each row added to the 3 sequences at once).
       const Index batch = 3, seq = tokens / batch;
       std::vector<float> expected_batch(x.size());
       add_position_rows_to_batch_reference(x.data(), expected_batch.data(), batch, seq, dim, table.data(),

@@ -31,8 +31,9 @@ void add_position_rows_reference(const float* x, float* out, Index tokens, Index
 
 // The same rows added to each of `batch` sequences, as a model adds positions to a batch:
 //   x, out [batch, seq, dim], positions [seq] or null:  out[b, t, :] = x[b, t, :] + table[table_row(t), :]
-// The fast version reads the table in blocks of positions and adds each block to every sequence
-// before the next, so the table comes from memory once, not once per sequence.
+// The fast version walks the positions once and adds each table row to every sequence (of the
+// calling thread's part of the batch) at that position, so the table is read from memory once
+// per thread, not once per sequence.
 void add_position_rows_to_batch(const float* x, float* out, Index batch, Index seq, Index dim, const float* table,
                                 const Index* positions);
 void add_position_rows_to_batch_reference(const float* x, float* out, Index batch, Index seq, Index dim,
