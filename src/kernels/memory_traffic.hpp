@@ -8,13 +8,13 @@
 //   when the data a call touches is larger than the last-level cache, so that it comes from
 //   memory. The hardware prefetcher follows one sequential stream well but loses track of
 //   RoPE's zig-zag within a head (halves: lines 0, 4, 1, 5, ...) and of the position-row add's
-//   jumps between the sequences of a batch. Data that fits the cache is usually there already
-//   (written by the layer before, as the benchmark's copy of the same tensor leaves it), and
-//   there the prefetches are only extra instructions: RoPE on an 8 MiB tensor ran 10-20%
-//   faster without them (A/B, 2 rounds of 16 cases). (When the benchmark's copy used buffers
-//   of its own, which pushed the kernel's tensor out of the cache, prefetching took RoPE in
-//   place on 8 MiB from 1.05-1.13x to 1.3-1.7x memcpy: the case of a tensor that comes from
-//   memory.)
+//   walk over several sequences of a batch side by side. Data that fits the cache is usually
+//   there already (written by the layer before, as the benchmark's copy of the same tensor
+//   leaves it), and there the prefetches are only extra instructions: RoPE on an 8 MiB tensor
+//   ran 10-20% faster without them (A/B, 2 rounds of 16 cases). (When the benchmark's copy
+//   used buffers of its own, which pushed the kernel's tensor out of the cache, prefetching
+//   took RoPE in place on 8 MiB from 1.05-1.13x to 1.3-1.7x memcpy: the case of a tensor that
+//   comes from memory.)
 // - Streaming (non-temporal) stores for an output that is larger than the last-level cache.
 //   Such an output leaves the cache before anyone reads it, and a normal store first reads the
 //   destination line it overwrites; writing around the cache saves that third of the traffic

@@ -75,12 +75,13 @@ constexpr int kSequencesPerPass = 2;
 
 // Each thread takes a contiguous range of the batch's tokens, as the copy and the other
 // elementwise kernels split a tensor, so that its part of x is the part the same core last
-// touched (splitting the positions instead, each thread took a piece of every sequence: in the
-// cache, batch 4 in place on 2 threads ran at 0.6-1.2x memcpy). Within its range a thread walks
-// the positions once and adds each table row to all of its sequences that hold that position:
-// the table is read once per thread, from wherever it is, instead of once per sequence (before,
-// a block of rows was added to each sequence in turn and re-read from the L2 cache: batch 4 out
-// of place in the cache at 0.73-0.80x memcpy).
+// touched. Within its range a thread walks the positions once and adds each table row to all of
+// its sequences that hold that position: the table is read once per thread, from wherever it
+// is, instead of once per sequence (before, a block of rows was added to each sequence in turn
+// and re-read from the L2 cache: batch 4 out of place in the cache at 0.73-0.80x memcpy).
+// Splitting the positions instead, so that each thread reads only its part of the table, took
+// batch 4 out of place on 2 threads from 0.86-0.89x to 0.98-1.11x, but in place it fell to
+// 0.2x memcpy in most runs (0.6-1.2x with the old block walk); we did not find why.
 template <Traffic kTraffic>
 void AddRows(const float* x, float* out, Index batch, Index seq, Index dim, const float* table,
              const Index* positions) {

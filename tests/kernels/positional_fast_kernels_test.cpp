@@ -38,8 +38,8 @@ bool bit_identical(const std::vector<float>& a, const std::vector<float>& b) {
 }
 
 // Each test runs on 1 and 2 threads, and on every SIMD target that is compiled in and that
-// this CPU runs (AVX2, SSE4, SSSE3 on the development machine), not only the one dynamic
-// dispatch picks: each target has its own vector width, tails and lane permutations.
+// this CPU runs (AVX3, AVX2, SSE4, SSSE3 on a Zen 4 machine), not only the one dynamic
+// dispatch picks: each target has its own instructions, vector width, tails and lane permutations.
 struct KernelRun {
   int threads = 1;
   std::int64_t target = 0;
