@@ -16,9 +16,9 @@ namespace posemb::kernels::HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
 // row[j] += window[j] for j in [0, n). Once kept out of line, as the inlined loop had measured
-// slower; the cause was where the loop fell in the code (-falign-loops in
-// src/kernels/CMakeLists.txt). With loops aligned, inlined and out of line run alike: 1.35-1.36x
-// memcpy at T = 512 on 1 thread, 1.31-1.32x on 2 (3 alternating runs).
+// slower (Zen 3). With loops aligned (-falign-loops in src/kernels/CMakeLists.txt) the two run
+// alike on Zen 4, 1.35-1.36x memcpy at T = 512 on 1 thread and 1.31-1.32x on 2 (3 alternating
+// runs), so the difference was most likely where the loop fell in the code.
 HWY_INLINE void AddWindow(float* row, const float* window, Index n) {
   const MemoryBoundTag d;
   const auto lanes = static_cast<Index>(hn::Lanes(d));
