@@ -7,7 +7,6 @@
 #include <hwy/cache_control.h>
 #include <hwy/highway.h>
 
-#include <algorithm>
 #include <cstdint>
 
 #include "kernels/memory_bound_tag-inl.hpp"
@@ -25,8 +24,8 @@ enum class Traffic { kCached, kPrefetch, kStream };
 
 // out_b[i] = x_b[i] + row[i] for i in [0, n) and kSequences sequences b, whose rows lie `stride`
 // floats apart (the same position in consecutive sequences of a batch). Each vector of the row
-// is loaded once and added to all of them. kPrefetch asks for the lines of each x (and of an out-of-place output) 8 KiB ahead, a
-// span of 128 floats at a time.
+// is loaded once and added to all of them. kPrefetch asks for the lines of each x (and of an
+// out-of-place output) 8 KiB ahead, a span of 128 floats at a time.
 template <Traffic kTraffic, int kSequences>
 HWY_INLINE void AddRowToSequences(const float* x, const float* row, float* out, Index stride, Index n,
                                   const float* x_end, const float* out_end) {

@@ -171,12 +171,11 @@ TEST_P(PositionRowsFastVsReference, AnyWidthInAndOutOfPlace) {
   }
 }
 
-// Batches: each table row is added to up to 4 sequences at a time, then to the 3, 2 or 1 left
-// (batches of 5, 6 and 7 take every rest). On 2 threads the batch's tokens are split in two
-// contiguous halves: between sequences ({6, 200, 66} at the start of the fourth), or inside one
-// ({3, 301, 128} at token 150 of the second sequence, {7, 130, 80} at token 65 of the fourth, so
-// that each thread adds some positions to 4 sequences and the others to 3; {1, 600, 128} inside
-// the only one).
+// Batches: each table row is added to 2 sequences at a time, then to the one left in an odd
+// count. On 2 threads the batch's tokens are split in two contiguous halves: between sequences
+// ({6, 200, 66} at the start of the fourth), or inside one ({3, 301, 128} at token 150 of the
+// second sequence; {7, 130, 80} at token 65 of the fourth, so that each thread adds some
+// positions to 4 sequences and the others to 3; {1, 600, 128} inside the only one).
 TEST_P(PositionRowsFastVsReference, BatchesShareTheRows) {
   struct Shape {
     Index batch, seq, dim;
@@ -308,7 +307,7 @@ TEST_P(StreamingStores, PositionRowsAreBitIdenticalAlignedOrNot) {
       add_position_rows(x.data(), out.data() + misalign, tokens, dim, table.data(), positions.data());
       const std::vector<float> got(out.begin() + static_cast<std::ptrdiff_t>(misalign), out.end());
       EXPECT_TRUE(bit_identical(got, expected)) << "dim " << dim << ", misaligned by " << misalign;
-      // A batch of 3 sharing the rows (positions [seq]; each row added to the 3 sequences at once).
+      // A batch of 3 sharing the rows (positions [seq]; each row added to the 3 sequences in turn).
       const Index batch = 3, seq = tokens / batch;
       std::vector<float> expected_batch(x.size());
       add_position_rows_to_batch_reference(x.data(), expected_batch.data(), batch, seq, dim, table.data(),
