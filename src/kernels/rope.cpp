@@ -163,7 +163,9 @@ HWY_INLINE void RotateGroup(D d, V v0, V v1, V c, V s, const Store2& store) {
 // 1.86-1.96x memcpy on 1 thread, 0.99-1.14 -> 1.22-1.43x on 2; out of place and at T = 4096
 // within noise or better. (AVX2 has 16 vector registers, so there the tables spill to the
 // stack; in place still gained, 1.53-1.56 -> 1.93-1.95x on 1 thread.)
-// before_head(h) runs before head h (prefetches).
+// before_head(h) runs before head h (prefetches). Not for scalable vectors (SVE, RVV): arrays of
+// them are not allowed.
+#if !HWY_HAVE_SCALABLE
 template <int kGroups, bool kStream, class BeforeHead>
 HWY_INLINE void RotateInterleavedHeads(const float* x, float* out, Index head_floats, Index heads,
                                        const float* cos_lanes, const float* sin_lanes,
@@ -191,6 +193,7 @@ HWY_INLINE void RotateInterleavedHeads(const float* x, float* out, Index head_fl
     }
   }
 }
+#endif  // !HWY_HAVE_SCALABLE
 #endif  // HWY_TARGET != HWY_SCALAR
 
 // One head's rotary channels in the interleaved pairing, r (read) -> o (written); may alias.
@@ -272,7 +275,7 @@ void RopeTokens(const float* x, float* out, const RopeLayout& layout, const Inde
     if (copy_non_rotary)
       for (Index h = 0; h < layout.heads; ++h) CopyNonRotary(xt + h * head_floats, ot + h * head_floats, layout);
     if constexpr (kInterleaved) {
-#if HWY_TARGET != HWY_SCALAR
+#if HWY_TARGET != HWY_SCALAR && !HWY_HAVE_SCALABLE
       // The common rotary widths take the unrolled path (RotateInterleavedHeads).
       const Index group_channels = 2 * static_cast<Index>(hn::Lanes(InterleavedTag()));
       const Index begin = layout.rotary_begin;
