@@ -30,12 +30,15 @@
 // do. The loops are compiled for AVX2 as well as the baseline and run the AVX2 clone where the
 // CPU has it, so that they use vectors as wide as the kernels' (an SSE2 loop would understate
 // what the hardware allows).
+//
+//   POSEMB_STREAMING_THRESHOLD=0 build/release/bench/positional_kernels_bench   (A/B: always stream)
 #include <benchmark/benchmark.h>
 #include <omp.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <string>
@@ -47,6 +50,7 @@
 #include "posemb/kernels/relative_bias.hpp"
 #include "posemb/kernels/rope.hpp"
 #include "posemb/positional/rope.hpp"
+#include "kernels/memory_traffic.hpp"  // set_streaming_store_threshold
 
 namespace {
 
@@ -284,6 +288,14 @@ BENCHMARK(BM_PlainNegate)
     ->ArgNames({"T", "threads", "in_place"})
     ->UseManualTime()
     ->MinTime(0.3);
+
+// POSEMB_STREAMING_THRESHOLD=<bytes> moves the size above which outputs are written with
+// streaming stores (and reads prefetched), for A/B runs of the two paths: 0 streams every
+// output, -1 restores the default (the last-level cache, src/kernels/memory_traffic.hpp).
+const bool threshold_from_env = [] {
+  if (const char* env = std::getenv("POSEMB_STREAMING_THRESHOLD")) k::set_streaming_store_threshold(std::atoll(env));
+  return true;
+}();
 
 }  // namespace
 

@@ -21,14 +21,31 @@
 //   (out of place 1.1x -> 1.5x memcpy at 64 MiB). Smaller outputs use normal stores: the
 //   caller (attention) reads them back from the cache, and streaming them measured slower.
 #include <cstdint>
+#include <string>
 
 namespace posemb::kernels {
 
 inline constexpr std::int64_t kCacheLineBytes = 64;
 inline constexpr std::int64_t kPrefetchAheadBytes = 8192;
 
-// Size of the largest cache this CPU sees (sysfs, else sysconf), or 32 MiB where neither says.
+// Size of the largest cache this CPU sees (sysfs, else sysconf), or 32 MiB where neither says,
+// as much of it as plausible_cache_bytes believes.
 std::int64_t last_level_cache_bytes();
+
+// No CPU made has more than 12 MiB of last-level cache per core (AMD's stacked-cache parts;
+// Intel's Xeons have about 2), so a cache that claims more than kMaxCacheBytesPerCpu for each
+// CPU that shares it is a virtual machine showing its host's whole cache: a 2-CPU guest on an
+// Intel Xeon sees "480 MiB, shared by CPUs 0-1" and gets a small share of it, the rest being
+// used by the host's other guests. There a 64 MiB output (RoPE at T = 4096) left the cache
+// before anyone read it: streaming stores took RoPE out of place from 0.76x to 1.34x memcpy
+// (bench/positional_kernels_bench.cpp, A/B of the threshold). Such a size is capped at
+// kMaxCacheBytesPerCpu per sharing CPU; sharing_cpus <= 0 (not known) leaves it as reported.
+inline constexpr std::int64_t kMaxCacheBytesPerCpu = std::int64_t{16} << 20;
+std::int64_t plausible_cache_bytes(std::int64_t reported_bytes, int sharing_cpus);
+
+// How many CPUs a Linux CPU list names ("0-1", "0,2,4-7", as sysfs writes shared_cpu_list);
+// 0 for text that is not such a list.
+int count_cpu_list(const std::string& text);
 
 // Outputs of more bytes than this are written with streaming stores: last_level_cache_bytes(),
 // unless set_streaming_store_threshold changed it. Tests lower it to run the streaming paths on
