@@ -308,12 +308,12 @@ void RopeTokens(const float* x, float* out, const RopeLayout& layout, const Inde
     float* ot = out + t * layout.heads * head_floats;
     if (copy_non_rotary)
       for (Index h = 0; h < layout.heads; ++h) CopyNonRotary(xt + h * head_floats, ot + h * head_floats, layout);
+    const Index begin = layout.rotary_begin;
+    const auto before_head = [&](Index h) { prefetch_head((t * layout.heads + h) * head_floats); };
     if constexpr (kInterleaved) {
 #if HWY_TARGET != HWY_SCALAR && !HWY_HAVE_SCALABLE
       // The common rotary widths take the unrolled path (RotateInterleavedHeads).
       const Index group_channels = 2 * static_cast<Index>(hn::Lanes(InterleavedTag()));
-      const Index begin = layout.rotary_begin;
-      const auto before_head = [&](Index h) { prefetch_head((t * layout.heads + h) * head_floats); };
       const auto unrolled = [&]<int kGroups>() {
         if (layout.rotary_dim != kGroups * group_channels) return false;
         BuildLaneTables<kInverse>(cos_row, sin_row, half, cos_lanes, sin_lanes);
@@ -327,17 +327,15 @@ void RopeTokens(const float* x, float* out, const RopeLayout& layout, const Inde
         const Index channels = std::min(kLaneTableChannels, layout.rotary_dim - piece);
         BuildLaneTables<kInverse>(cos_row + piece / 2, sin_row + piece / 2, channels / 2, cos_lanes, sin_lanes);
         for (Index h = 0; h < layout.heads; ++h) {
-          prefetch_head((t * layout.heads + h) * head_floats);
-          const Index begin = layout.rotary_begin + piece;
-          RotateInterleaved<kStream>(xt + h * head_floats + begin, ot + h * head_floats + begin, cos_lanes, sin_lanes,
-                                     channels);
+          before_head(h);
+          const Index at = h * head_floats + begin + piece;
+          RotateInterleaved<kStream>(xt + at, ot + at, cos_lanes, sin_lanes, channels);
         }
       }
     } else {
 #if HWY_TARGET != HWY_SCALAR && !HWY_HAVE_SCALABLE
+      // Half spans of 8 or 4 vectors take the unrolled path (RotateHalvesHeads).
       const Index lanes = static_cast<Index>(hn::Lanes(MemoryBoundTag()));
-      const Index begin = layout.rotary_begin;
-      const auto before_head = [&](Index h) { prefetch_head((t * layout.heads + h) * head_floats); };
       const auto unrolled = [&]<int kGroups>() {
         if (half != kGroups * lanes) return false;
         RotateHalvesHeads<kGroups, kInverse, kStream>(xt + begin, ot + begin, head_floats, layout.heads, cos_row,
@@ -347,10 +345,9 @@ void RopeTokens(const float* x, float* out, const RopeLayout& layout, const Inde
       if (unrolled.template operator()<8>() || unrolled.template operator()<4>()) continue;
 #endif
       for (Index h = 0; h < layout.heads; ++h) {
-        prefetch_head((t * layout.heads + h) * head_floats);
-        const Index begin = layout.rotary_begin;
-        RotateHalves<kInverse, kStream>(xt + h * head_floats + begin, ot + h * head_floats + begin, cos_row, sin_row,
-                                        half);
+        before_head(h);
+        const Index at = h * head_floats + begin;
+        RotateHalves<kInverse, kStream>(xt + at, ot + at, cos_row, sin_row, half);
       }
     }
   }
