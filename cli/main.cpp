@@ -1,14 +1,41 @@
-// posemb: the command-line tool. Subcommands are registered from their own files;
-// errors from the library (posemb::Error) are printed on stderr with exit code 1,
-// usage errors with exit code 2 (CLI11's convention for parse errors is non-zero too).
+// posemb: the command-line tool. Subcommands are registered from their own files; the error
+// contract (what is printed, which exit code) is in usage_error.hpp and the README.
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <exception>
+#include <new>
 
 #include "commands.hpp"
 #include "posemb/core/error.hpp"
+#include "usage_error.hpp"
+
+namespace {
+
+constexpr int kFailure = 1;
+constexpr int kUsage = 2;
+
+int print_error(int exit_code, const std::string& message) {
+  std::fflush(stdout);
+  fmt::print(stderr, "posemb: error: {}\n", message);
+  return exit_code;
+}
+
+// Standard output is buffered: a full disk or a closed pipe shows only when it is flushed.
+// Checked once at the end so that no subcommand exits 0 with its output cut short.
+int close_standard_output() {
+  errno = 0;
+  const bool failed = std::fflush(stdout) != 0 || std::ferror(stdout) != 0;
+  if (!failed) return 0;
+  const int saved = errno;
+  return print_error(kFailure, saved != 0 ? fmt::format("standard output: write failed: {}", std::strerror(saved))
+                                          : "standard output: write failed");
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"posemb: positional encodings for transformers, from text to attention"};
@@ -27,14 +54,19 @@ int main(int argc, char** argv) {
 
   try {
     app.parse(argc, argv);
+  } catch (const CLI::Success& e) {  // --help, --version
+    app.exit(e);
+    return close_standard_output();
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    return print_error(kUsage, fmt::format("{} (see posemb --help)", e.what()));
+  } catch (const posemb::cli::UsageError& e) {
+    return print_error(kUsage, e.what());
   } catch (const posemb::Error& e) {
-    fmt::print(stderr, "posemb: error: {}\n", e.what());
-    return 1;
+    return print_error(kFailure, e.what());
+  } catch (const std::bad_alloc&) {
+    return print_error(kFailure, "out of memory");
   } catch (const std::exception& e) {
-    fmt::print(stderr, "posemb: internal error: {}\n", e.what());
-    return 1;
+    return print_error(kFailure, fmt::format("internal error (a bug in posemb; please report it): {}", e.what()));
   }
-  return 0;
+  return close_standard_output();
 }
