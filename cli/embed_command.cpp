@@ -266,14 +266,13 @@ std::string as_json(const EmbedSteps& s, const EmbedOptions& o) {
 void run_embed(EmbedOptions& o) {
   if (o.format != "text" && o.format != "json" && o.format != "npy")
     throw Error(fmt::format("--format {}: unknown format; use text, json or npy", o.format));
-  if (o.format == "npy" && o.output.empty()) throw Error("--format npy writes a binary file: name it with -o FILE");
   const EmbedSteps steps = run_pipeline(o);
   if (o.format == "text") {
     write_output(as_text(steps), o.output);
   } else if (o.format == "json") {
     write_output(as_json(steps, o), o.output);
   } else {
-    io::write_npy(o.output, steps.input_embeddings.view());
+    write_binary_output(io::encode_npy(steps.input_embeddings.view()), o.output, "--format npy");
   }
 }
 
@@ -308,7 +307,7 @@ void add_embed_command(CLI::App& app) {
                   "Position table's name in --weights (default wpe.weight)");
   cmd->add_option("--format", options->format,
                   "text (PyTorch's printing, default), json (the same steps), or npy (the input embeddings, to -o)");
-  cmd->add_option("-o,--output", options->output, "Write to this file (atomically) instead of standard output");
+  cmd->add_option("-o,--output", options->output, "Write to this file (atomically; `-`: standard output) instead of standard output");
   cmd->callback([options, cmd] {
     options->dim_given = cmd->count("--dim") > 0;
     options->context_given = cmd->count("--context") > 0;

@@ -1,10 +1,17 @@
 #include "output.hpp"
 
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <iostream>
 #include <sstream>
 
+#include "posemb/core/error.hpp"
 #include "posemb/io/file.hpp"
+#include "usage_error.hpp"
 
 namespace posemb::cli {
 namespace {
@@ -28,11 +35,28 @@ std::string text_or_stdin(const std::string& argument) {
   return buffer.str();
 }
 
-void write_output(const std::string& bytes, const std::string& path) {
-  if (path.empty())
-    std::fwrite(bytes.data(), 1, bytes.size(), stdout);
+bool is_standard_output(const std::string& path) { return path.empty() || path == "-"; }
+
+void write_standard_output(std::string_view bytes) {
+  errno = 0;
+  if (std::fwrite(bytes.data(), 1, bytes.size(), stdout) != bytes.size() || std::fflush(stdout) != 0) {
+    const int saved = errno;
+    throw Error(saved != 0 ? fmt::format("standard output: write failed: {}", std::strerror(saved))
+                           : std::string("standard output: write failed"));
+  }
+}
+
+void write_output(std::string_view bytes, const std::string& path) {
+  if (is_standard_output(path))
+    write_standard_output(bytes);
   else
     io::write_file_atomically(path, bytes);
+}
+
+void write_binary_output(std::string_view bytes, const std::string& path, std::string_view option) {
+  if (is_standard_output(path) && ::isatty(STDOUT_FILENO) != 0)
+    throw UsageError(fmt::format("{} writes binary data: name a file with -o FILE, or redirect standard output", option));
+  write_output(bytes, path);
 }
 
 std::string one_key_per_line(const nlohmann::ordered_json& object) {

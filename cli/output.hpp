@@ -2,6 +2,7 @@
 // Small helpers shared by subcommands.
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 
 #include "posemb/core/tensor.hpp"
 
@@ -10,9 +11,19 @@ namespace posemb::cli {
 // "-" reads standard input; anything else is returned as it is.
 std::string text_or_stdin(const std::string& argument);
 
-// Writes `bytes` to standard output, or to `path` atomically (temp file + rename) when a path
-// is given: an interrupted run never leaves a half-written file.
-void write_output(const std::string& bytes, const std::string& path);
+// Whether an -o value means standard output: nothing given, or `-`.
+bool is_standard_output(const std::string& path);
+
+// Writes `bytes` to standard output (path "" or "-") or to `path` through
+// io::write_file_atomically (links followed, devices written in place, never half a file).
+// A failed write is a posemb::Error naming the path or "standard output".
+void write_output(std::string_view bytes, const std::string& path);
+
+// The same for binary formats (.npy, .png): refused when standard output is a terminal.
+void write_binary_output(std::string_view bytes, const std::string& path, std::string_view option);
+
+// Writes to standard output now and checks it (a full disk, a closed pipe).
+void write_standard_output(std::string_view bytes);
 
 // A JSON object with one top-level key per line and each value compact: valid JSON that a
 // person can still read.

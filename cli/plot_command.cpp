@@ -24,6 +24,7 @@
 
 #include "commands.hpp"
 #include "output.hpp"
+#include "usage_error.hpp"
 #include "posemb/core/error.hpp"
 #include "posemb/data/text_tokenizer.hpp"
 #include "posemb/io/safetensors.hpp"
@@ -47,15 +48,36 @@ using nlohmann::ordered_json;
 // What every kind shares: where the picture goes, its size, and the data side output.
 struct PictureOptions {
   std::string output;
+  std::string format;  // empty: from the extension of output
   int width = 900, height = 600;
   std::string data;
 };
 
 void add_picture_options(CLI::App* sub, PictureOptions& o) {
-  sub->add_option("-o,--output", o.output, "The picture: FILE.png or FILE.svg")->required();
+  sub->add_option("-o,--output", o.output, "The picture: FILE.png or FILE.svg (`-`: standard output, with --format)")
+      ->required();
+  sub->add_option("--format", o.format, "png or svg (default: the extension of -o)")
+      ->check(CLI::IsMember({"png", "svg"}));
   sub->add_option("--width", o.width, "Width in pixels")->default_val(900);
   sub->add_option("--height", o.height, "Height in pixels")->default_val(600);
   sub->add_option("--data", o.data, "Also write the plotted numbers to this JSON file");
+}
+
+// The picture in the format --format names, or else the extension of -o.
+template <class Figure>
+void save_picture(const Figure& figure, const PictureOptions& o) {
+  plot::Format format = plot::Format::kPng;
+  if (o.format == "svg") {
+    format = plot::Format::kSvg;
+  } else if (o.format.empty()) {
+    if (is_standard_output(o.output)) throw UsageError("-o -: name the picture's format with --format png or svg");
+    as_usage_error([&] { format = plot::format_of(o.output); });
+  }
+  const std::string bytes = plot::render(figure, format, {o.width, o.height});
+  if (format == plot::Format::kSvg)
+    write_output(bytes, o.output);
+  else
+    write_binary_output(bytes, o.output, "a PNG picture");
 }
 
 void write_data(const PictureOptions& o, const ordered_json& data) {
@@ -124,7 +146,7 @@ void add_table(CLI::App& plot) {
   sub->callback([s, o] {
     const auto [table, name] = load_table(*s);
     const plot::HeatmapPanels figure = plot::table_figure(table, name);
-    plot::save(figure, o->output, {o->width, o->height});
+    save_picture(figure, *o);
     write_data(*o, {{"kind", "table"}, {"source", name}, {"rows", table.size(0)}, {"cols", table.size(1)},
                     {"values", figure.panels[0].values}});
   });
@@ -142,7 +164,7 @@ void add_similarity(CLI::App& plot) {
   sub->callback([s, o, measure] {
     const auto [table, name] = load_table(*s);
     const plot::HeatmapPanels figure = plot::similarity_figure(table, name, *measure == "dot");
-    plot::save(figure, o->output, {o->width, o->height});
+    save_picture(figure, *o);
     const auto n = table.size(0);
     write_data(*o, {{"kind", "similarity"}, {"measure", *measure}, {"source", name}, {"rows", n}, {"cols", n},
                     {"values", figure.panels[0].values}});
@@ -191,7 +213,7 @@ void add_rope_frequencies(CLI::App& plot) {
   add_picture_options(sub, *o);
   sub->callback([s, o] {
     const plot::LineChart chart = plot::rope_frequencies_figure(rope_lines(*s));
-    plot::save(chart, o->output, {o->width, o->height});
+    save_picture(chart, *o);
     write_data(*o, {{"kind", "rope-frequencies"}, {"series", series_json(chart.series)}});
   });
 }
@@ -207,7 +229,7 @@ void add_rope_decay(CLI::App& plot) {
   add_picture_options(sub, *o);
   sub->callback([s, o, max_distance] {
     const plot::LineChart chart = plot::rope_decay_figure(rope_lines(*s), *max_distance);
-    plot::save(chart, o->output, {o->width, o->height});
+    save_picture(chart, *o);
     write_data(*o, {{"kind", "rope-decay"}, {"series", series_json(chart.series)}});
   });
 }
@@ -251,7 +273,7 @@ void add_bias(CLI::App& plot) {
       data["heads"] = heads;
     } else if (b->scheme == "t5-buckets") {
       const plot::LineChart chart = plot::t5_bucket_function_figure(b->t5, b->length);
-      plot::save(chart, o->output, {o->width, o->height});
+      save_picture(chart, *o);
       data["series"] = series_json(chart.series);
       return write_data(*o, data);
     } else {
@@ -259,7 +281,7 @@ void add_bias(CLI::App& plot) {
       figure = plot::t5_figure(b->t5, b->length);
       data["buckets"] = figure.panels[0].values;
     }
-    plot::save(figure, o->output, {o->width, o->height});
+    save_picture(figure, *o);
     write_data(*o, data);
   });
 }
@@ -286,7 +308,7 @@ void add_study(CLI::App& plot) {
   add_picture_options(sub, *o);
   sub->callback([input, o] {
     const plot::LineChart chart = plot::study_chart(read_json_file(*input), *input);
-    plot::save(chart, o->output, {o->width, o->height});
+    save_picture(chart, *o);
     write_data(*o, {{"kind", "study"}, {"series", series_json(chart.series)}, {"note", chart.note}});
   });
 }
@@ -337,7 +359,7 @@ void add_attention(CLI::App& plot) {
       heads.push_back({{"head", h}, {"probabilities", rows}});
       figure.panels.push_back(std::move(panel));
     }
-    plot::save(figure, o->output, {o->width, o->height});
+    save_picture(figure, *o);
     write_data(*o, {{"kind", "attention"}, {"layer", a->layer}, {"scheme", model::scheme_name(manifest.model.scheme)},
                     {"tokens", ids}, {"heads", heads}});
   });

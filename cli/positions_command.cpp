@@ -81,7 +81,7 @@ void add_output_options(CLI::App* sub, OutputOptions& o,
                                                   "prints them)",
                         const std::vector<std::string>& formats = positions_formats()) {
   sub->add_option("--format", o.format, help)->check(CLI::IsMember(formats))->default_val("json");
-  sub->add_option("-o,--output", o.output, "Write to this file (atomically) instead of standard output");
+  sub->add_option("-o,--output", o.output, "Write to this file (atomically; `-`: standard output) instead of standard output");
 }
 
 void add_schemes(CLI::App& positions) {
@@ -156,8 +156,6 @@ constexpr Index kMaxAppliedPosition = Index{1} << 24;
 
 template <class RopeOptions>
 void apply_rope_to_file(const pos::RopeParams& params, const RopeOptions& o) {
-  if (o.out.format == "npy" && o.out.output.empty())
-    throw Error("--format npy writes a binary file: name it with -o FILE");
   Tensor x = io::read_npy(o.apply);
   const Shape given = x.shape();
   if (x.rank() == 3) x.reshape({1, given[0], given[1], given[2]});
@@ -178,7 +176,7 @@ void apply_rope_to_file(const pos::RopeParams& params, const RopeOptions& o) {
   Tensor rotated(x.shape());
   rope.apply(x.view(), rotated.view(), positions);
   rotated.reshape(given);
-  if (o.out.format == "npy") return io::write_npy(o.out.output, rotated.view());
+  if (o.out.format == "npy") return write_binary_output(io::encode_npy(rotated.view()), o.out.output, "--format npy");
   PositionsReport report = header(pos::SchemeKind::kRope);
   report.value("rope_type", pos::rope_type_name(params.scaling.type));
   report.value("pairing", params.pairing == pos::RopePairing::kHalves ? "halves" : "interleaved");

@@ -14,6 +14,7 @@
 
 #include "commands.hpp"
 #include "output.hpp"
+#include "usage_error.hpp"
 #include "posemb/core/error.hpp"
 #include "posemb/plot/chart.hpp"
 #include "posemb/plot/scheme_figures.hpp"
@@ -176,11 +177,11 @@ void add_report_command(CLI::App& app) {
   auto study = std::make_shared<std::string>();
   auto* cmd = app.add_subcommand(
       "report", "One self-contained HTML page (pictures inside, no network) that explains every scheme and the study");
-  cmd->add_option("-o,--output", *output, "The page: FILE.html")->required();
+  cmd->add_option("-o,--output", *output, "The page: FILE.html (`-`: standard output)")->required();
   cmd->add_option("--study", *study, "study.json from `posemb study`, for its table and curve");
   cmd->callback([output, study] {
-    if (!output->ends_with(".html") && !output->ends_with(".htm"))
-      throw Error(fmt::format("-o {}: the report is an HTML page: name it FILE.html", *output));
+    if (!is_standard_output(*output) && !output->ends_with(".html") && !output->ends_with(".htm"))
+      throw UsageError(fmt::format("-o {}: the report is an HTML page: name it FILE.html", *output));
     write_output(page(*study), *output);
   });
 }

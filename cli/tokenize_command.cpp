@@ -91,7 +91,7 @@ void print_ids(const std::vector<Rank>& ids, const std::string& format) {
   }
   if (format == "json") line += ']';
   line += '\n';
-  std::fwrite(line.data(), 1, line.size(), stdout);
+  write_standard_output(line);
 }
 
 void run_tokenize(const TokenizeOptions& o, bool text_given) {
@@ -136,7 +136,7 @@ void run_tokenize(const TokenizeOptions& o, bool text_given) {
       }
       out += '\n';
     }
-    std::fwrite(out.data(), 1, out.size(), stdout);
+    write_standard_output(out);
     return;
   }
 
@@ -207,7 +207,7 @@ void run_decode(const DecodeOptions& o) {
         throw Error(fmt::format("stdin:{}: {}", line_number, e.what()));
       }
     }
-    std::fwrite(out.data(), 1, out.size(), stdout);
+    write_standard_output(out);
     return;
   }
   std::vector<Rank> ids;
@@ -219,9 +219,7 @@ void run_decode(const DecodeOptions& o) {
       ids.insert(ids.end(), some.begin(), some.end());
     }
   }
-  const std::string out = o.bytes ? encoding.decode_bytes(ids) : encoding.decode(ids);
-  std::fwrite(out.data(), 1, out.size(), stdout);
-  if (!o.bytes) std::fputc('\n', stdout);
+  write_standard_output(o.bytes ? encoding.decode_bytes(ids) : encoding.decode(ids) + '\n');
 }
 
 std::string encodings_help() {

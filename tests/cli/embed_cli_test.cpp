@@ -96,7 +96,6 @@ TEST(EmbedCli, BadOptionsAreClearErrorsOnStderr) {
       {{"--dim", "0"}, "--dim must be at least 1, got 0"},
       {{"--context", "-3"}, "--context must be at least 1, got -3"},
       {{"--format", "xml"}, "--format xml: unknown format"},
-      {{"--format", "npy"}, "name it with -o FILE"},
       {{"--token-table", "x"}, "give the file with --weights"},
       {{"--weights", "/nonexistent/gpt2.safetensors", "--seed", "1"}, "give one or the other"},
   });

@@ -137,7 +137,10 @@ TEST(PositionsRopeApply, BadInputsAreClearErrors) {
                "the last dimension is 32, but the RoPE's head_dim is 16");
   expect_error({"positions", "rope", "--config", config, "--apply", q, "--positions", "1,2,3"},
                "--positions has 3 entries; the tensor needs seq = 5");
-  expect_error({"positions", "rope", "--config", config, "--apply", q, "--format", "npy"}, "name it with -o FILE");
+  // Without -o, a binary format goes to standard output (here a file, not a terminal).
+  const CliRun npy = run_posemb({"positions", "rope", "--config", config, "--apply", q, "--format", "npy"});
+  EXPECT_EQ(npy.exit_code, 0) << npy.err;
+  EXPECT_EQ(npy.out.substr(0, 6), "\x93NUMPY");
   expect_error({"positions", "rope", "--config", config, "--format", "npy"}, "give --apply");
   expect_error({"positions", "rope", "--config", config, "--apply", q, "--offset", "16777216"}, "past 16777216 (2^24)");
 }
