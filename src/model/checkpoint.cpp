@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <nlohmann/json.hpp>
 
 #include "posemb/core/error.hpp"
@@ -16,6 +17,34 @@ constexpr const char* kManifest = "checkpoint.json";
 
 std::string weights_name(std::int64_t step) {
   return fmt::format("checkpoint-{:08}.safetensors", step);
+}
+
+// Parses "checkpoint-<step>.safetensors"; -1 for any other name.
+std::int64_t weights_step(const std::string& name) {
+  constexpr std::string_view kPrefix = "checkpoint-", kSuffix = ".safetensors";
+  if (!name.starts_with(kPrefix) || !name.ends_with(kSuffix)) return -1;
+  const std::string digits = name.substr(kPrefix.size(), name.size() - kPrefix.size() - kSuffix.size());
+  if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos || digits.size() > 18) return -1;
+  return std::stoll(digits);
+}
+
+// After saving step `step`: keeps its weights and the newest older ones (the checkpoint before
+// it, in case this one turns out bad), removes older ones. Files of later steps are left alone:
+// they are not this run's history (a resumed run re-creates them as it reaches them).
+void remove_older_weights(const std::filesystem::path& folder, std::int64_t step) {
+  std::vector<std::pair<std::int64_t, std::filesystem::path>> older;
+  for (const auto& entry : std::filesystem::directory_iterator(folder)) {
+    const std::int64_t s = weights_step(entry.path().filename().string());
+    if (s >= 0 && s < step) older.emplace_back(s, entry.path());
+  }
+  std::sort(older.begin(), older.end());
+  for (std::size_t i = 0; i + 1 < older.size(); ++i) std::filesystem::remove(older[i].second);
+}
+
+void require_finite(const FloatBuffer& values, std::string_view what, std::int64_t step) {
+  for (const float v : values)
+    if (!std::isfinite(v))
+      throw Error(fmt::format("step {}: the {} hold a non-finite value ({}); no checkpoint was written", step, what, v));
 }
 
 }  // namespace
@@ -56,6 +85,10 @@ CheckpointManifest read_checkpoint_manifest(const std::filesystem::path& folder)
 void save_checkpoint(const std::filesystem::path& folder, const Trainer& trainer, const RunInfo& run) {
   const std::int64_t step = trainer.steps_done();
   const Gpt& model = trainer.model();
+  // A checkpoint is the state to go back to: never one that holds NaN or infinity.
+  require_finite(model.parameters(), "weights", step);
+  require_finite(trainer.optimizer().first_moments(), "optimizer's first moments", step);
+  require_finite(trainer.optimizer().second_moments(), "optimizer's second moments", step);
   io::SafetensorsWriter writer;
   for (const auto& e : model.layout().entries()) {
     writer.add("model." + e.name, tensor_in(model.parameters(), e));
@@ -75,14 +108,7 @@ void save_checkpoint(const std::filesystem::path& folder, const Trainer& trainer
   j["run"] = {{"corpus", run.corpus}, {"tokenizer", run.tokenizer}};
   io::write_file_atomically(folder / kManifest, j.dump(2) + "\n");
 
-  // Keep the newest two weights files (the one just named and its predecessor).
-  std::vector<std::filesystem::path> old;
-  for (const auto& entry : std::filesystem::directory_iterator(folder)) {
-    const std::string name = entry.path().filename().string();
-    if (name.starts_with("checkpoint-") && name.ends_with(".safetensors")) old.push_back(entry.path());
-  }
-  std::sort(old.begin(), old.end());
-  for (std::size_t i = 0; i + 2 < old.size(); ++i) std::filesystem::remove(old[i]);
+  remove_older_weights(folder, step);
 }
 
 namespace {

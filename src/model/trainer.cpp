@@ -17,14 +17,16 @@ void validate(const TrainingConfig& c) {
   require(c.batch >= 1, "batch", fmt::format("must be ≥ 1 (is {})", c.batch));
   require(c.steps >= 1, "steps", fmt::format("must be ≥ 1 (is {})", c.steps));
   require(c.max_lr > 0 && std::isfinite(c.max_lr), "max_lr", fmt::format("must be > 0 (is {})", c.max_lr));
-  require(c.min_lr >= 0 && c.min_lr <= c.max_lr, "min_lr", fmt::format("must be in [0, max_lr] (is {})", c.min_lr));
+  require(c.min_lr >= 0 && c.min_lr <= c.max_lr && std::isfinite(c.min_lr), "min_lr", fmt::format("must be in [0, max_lr] (is {})", c.min_lr));
   require(c.warmup_steps >= 0 && c.warmup_steps < c.steps, "warmup_steps",
           fmt::format("must be in [0, steps) (is {})", c.warmup_steps));
-  require(std::isfinite(c.clip_norm), "clip_norm", "must be finite");
+  require(c.clip_norm >= 0 && std::isfinite(c.clip_norm), "clip_norm",
+          fmt::format("must be ≥ 0, 0 for no clipping (is {})", c.clip_norm));
   require(c.adamw.beta1 >= 0 && c.adamw.beta1 < 1, "beta1", fmt::format("must be in [0, 1) (is {})", c.adamw.beta1));
   require(c.adamw.beta2 >= 0 && c.adamw.beta2 < 1, "beta2", fmt::format("must be in [0, 1) (is {})", c.adamw.beta2));
-  require(c.adamw.eps > 0, "eps", fmt::format("must be > 0 (is {})", c.adamw.eps));
-  require(c.adamw.weight_decay >= 0, "weight_decay", fmt::format("must be ≥ 0 (is {})", c.adamw.weight_decay));
+  require(c.adamw.eps > 0 && std::isfinite(c.adamw.eps), "eps", fmt::format("must be > 0 (is {})", c.adamw.eps));
+  require(c.adamw.weight_decay >= 0 && std::isfinite(c.adamw.weight_decay), "weight_decay",
+          fmt::format("must be finite and ≥ 0 (is {})", c.adamw.weight_decay));
 }
 
 std::string training_config_to_json(const TrainingConfig& c) {
@@ -76,6 +78,12 @@ TrainingConfig training_config_from_json(std::string_view text, std::string_view
   return c;
 }
 
+TrainingDiverged::TrainingDiverged(std::int64_t step, double loss, double grad_norm)
+    : Error(fmt::format("step {}: the loss is {} and the gradient norm {}: training diverged (a lower learning rate "
+                        "or stronger clipping may help)",
+                        step, loss, grad_norm)),
+      step_(step) {}
+
 Trainer::Trainer(const GptConfig& model, const TrainingConfig& config, std::span<const std::uint32_t> train_tokens)
     : config_((validate(config), config)),
       model_(model),
@@ -92,6 +100,7 @@ StepReport Trainer::train_step() {
   model_.zero_gradients();
   r.loss = model_.loss_and_gradients({inputs_, targets_, sampler_.batch(), sampler_.seq()});
   r.grad_norm = clip_gradient_norm(model_.gradients(), model_.layout(), config_.clip_norm);
+  if (!std::isfinite(r.loss) || !std::isfinite(r.grad_norm)) throw TrainingDiverged(step + 1, r.loss, r.grad_norm);
   r.learning_rate = cosine_learning_rate({config_.max_lr, config_.min_lr, config_.warmup_steps, config_.steps}, step);
   optimizer_.step(model_.parameters(), model_.gradients(), r.learning_rate);
   r.step = step + 1;

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <span>
 
+#include "posemb/core/error.hpp"
 #include "posemb/data/batches.hpp"
 #include "posemb/model/gpt.hpp"
 #include "posemb/model/optimizer.hpp"
@@ -22,7 +23,7 @@ struct TrainingConfig {
   double max_lr = 1e-3;
   double min_lr = 1e-4;
   std::int64_t warmup_steps = 100;
-  double clip_norm = 1.0;  // ≤ 0: no clipping
+  double clip_norm = 1.0;  // 0: no clipping
   AdamWConfig adamw;
 };
 
@@ -30,6 +31,17 @@ struct TrainingConfig {
 void validate(const TrainingConfig& config);
 std::string training_config_to_json(const TrainingConfig& config);
 TrainingConfig training_config_from_json(std::string_view json_text, std::string_view where);
+
+// Thrown by Trainer::train_step when a step's loss or gradient norm is not finite. The step is
+// not taken: the weights and the optimizer keep the state after the last finite step.
+class TrainingDiverged : public Error {
+ public:
+  TrainingDiverged(std::int64_t step, double loss, double grad_norm);
+  std::int64_t step() const { return step_; }
+
+ private:
+  std::int64_t step_;
+};
 
 struct StepReport {
   std::int64_t step = 0;  // the step just taken, from 1
@@ -45,6 +57,8 @@ class Trainer {
   // Initializes the model from config.seed. The tokens must outlive the trainer.
   Trainer(const GptConfig& model, const TrainingConfig& config, std::span<const std::uint32_t> train_tokens);
 
+  // One optimizer step. Throws TrainingDiverged, before updating anything, when the loss or
+  // the gradient norm is not finite.
   StepReport train_step();
 
   std::int64_t steps_done() const { return optimizer_.steps_taken(); }
