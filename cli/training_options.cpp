@@ -4,11 +4,14 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <algorithm>
 #include <cmath>
+#include <tuple>
 #include <cstdio>
 #include <thread>
 
 #include "posemb/core/error.hpp"
+#include "usage_error.hpp"
 
 namespace posemb::cli {
 
@@ -38,11 +41,22 @@ void TrainingOptions::add_to(CLI::App& cmd, bool with_scheme) {
   cmd.add_option("--steps", training.steps, "optimizer steps")->capture_default_str();
   cmd.add_option("--lr", training.max_lr, "peak learning rate")->capture_default_str();
   cmd.add_option("--min-lr", training.min_lr, "learning rate at the end of the cosine decay")->capture_default_str();
-  cmd.add_option("--warmup", training.warmup_steps, "linear warmup steps")->capture_default_str();
+  cmd.add_option("--warmup", training.warmup_steps,
+                 "linear warmup steps (when not given and --steps is not larger: a tenth of --steps)")
+      ->capture_default_str();
   cmd.add_option("--weight-decay", training.adamw.weight_decay, "AdamW weight decay (matrices only)")
       ->capture_default_str();
   cmd.add_option("--clip", training.clip_norm, "gradient-norm clipping (0: none)")->capture_default_str();
-  cmd.add_option("--seed", training.seed, "seed of the initial weights and of the batches")->capture_default_str();
+  cmd.add_option("--seed", training.seed,
+                 "seed of the initial weights and of the batches, 0 … 2^64-1 (as torch.manual_seed)")
+      ->check(CLI::Validator(
+          [](const std::string& value) {
+            // CLI11 would wrap -1 around to 2^64 - 1 (torch.manual_seed(-1) means 2^64 - 2).
+            return value.find('-') != std::string::npos ? std::string("a seed is a whole number from 0 to 2^64-1")
+                                                        : std::string();
+          },
+          ""))
+      ->capture_default_str();
   cmd.add_option("--threads", threads, "threads (0: every core; results are the same for any count)")
       ->capture_default_str();
 }
@@ -55,10 +69,64 @@ model::GptConfig TrainingOptions::model_config(Index vocab_size) const {
   return c;
 }
 
+void TrainingOptions::fit_warmup(const CLI::App& command) {
+  if (command.get_option("--warmup")->count() == 0 && training.steps >= 1 && training.warmup_steps >= training.steps)
+    training.warmup_steps = training.steps / 10;
+}
+
 int TrainingOptions::thread_count() const {
   if (threads < 0) throw Error(fmt::format("--threads must be ≥ 0 (is {})", threads));
   if (threads > 0) return threads;
   return std::max(1u, std::thread::hardware_concurrency());
+}
+
+namespace {
+// A scheme's one name ("nope" → "none"); an unknown name as it is, for the message.
+std::string canonical_scheme(const std::string& name) {
+  try {
+    return std::string(model::scheme_name(model::parse_position_scheme(name)));
+  } catch (const Error&) {
+    return name;
+  }
+}
+}  // namespace
+
+void check_resume_conflicts(const CLI::App& cmd, const TrainingOptions& given, const SavedRun& saved,
+                            const std::filesystem::path& folder, const std::vector<std::string>& may_change) {
+  const model::GptConfig& m = saved.model;
+  const model::TrainingConfig& t = saved.training;
+  const auto text = [](auto value) { return fmt::format("{}", value); };  // shortest round-trip form
+  // option → (what the command line says, what the run says)
+  const std::vector<std::tuple<std::string, std::string, std::string>> fields = {
+      {"--corpus", given.corpus, saved.corpus},
+      {"--tokenizer", given.tokenizer, saved.tokenizer},
+      {"--scheme", canonical_scheme(given.scheme), std::string(model::scheme_name(m.scheme))},
+      {"--context", text(given.model.context_length), text(m.context_length)},
+      {"--layers", text(given.model.layers), text(m.layers)},
+      {"--heads", text(given.model.heads), text(m.heads)},
+      {"--channels", text(given.model.channels), text(m.channels)},
+      {"--rope-theta", text(given.model.rope_theta), text(m.rope_theta)},
+      {"--t5-buckets", text(given.model.t5_num_buckets), text(m.t5_num_buckets)},
+      {"--t5-max-distance", text(given.model.t5_max_distance), text(m.t5_max_distance)},
+      {"--shaw-clip", text(given.model.shaw_max_relative_position), text(m.shaw_max_relative_position)},
+      {"--batch", text(given.training.batch), text(t.batch)},
+      {"--steps", text(given.training.steps), text(t.steps)},
+      {"--lr", text(given.training.max_lr), text(t.max_lr)},
+      {"--min-lr", text(given.training.min_lr), text(t.min_lr)},
+      {"--warmup", text(given.training.warmup_steps), text(t.warmup_steps)},
+      {"--weight-decay", text(given.training.adamw.weight_decay), text(t.adamw.weight_decay)},
+      {"--clip", text(given.training.clip_norm), text(t.clip_norm)},
+      {"--seed", text(given.training.seed), text(t.seed)},
+  };
+  for (const auto& [option, on_command_line, in_run] : fields) {
+    const bool free = std::find(may_change.begin(), may_change.end(), option) != may_change.end();
+    const CLI::Option* given_option = cmd.get_option_no_throw(option);
+    if (free || given_option == nullptr || given_option->count() == 0 || on_command_line == in_run) continue;
+    throw UsageError(fmt::format(
+        "--resume: {} {} differs from the run in {}, which has {} {}; a resumed run keeps its configuration "
+        "(leave {} out, or start a new run with another --out)",
+        option, on_command_line, folder.string(), option, in_run, option));
+  }
 }
 
 bool progress_enabled(const std::string& mode) {

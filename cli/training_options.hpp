@@ -3,7 +3,9 @@
 // scheme, the optimizer, the corpus and tokenizer, threads. Registered on a subcommand,
 // then turned into the library's validated config structs.
 #include <CLI/CLI.hpp>
+#include <filesystem>
 #include <string>
+#include <vector>
 
 #include "posemb/model/config.hpp"
 #include "posemb/model/trainer.hpp"
@@ -25,7 +27,24 @@ struct TrainingOptions {
   // The validated model config (vocab_size from the tokenizer).
   model::GptConfig model_config(Index vocab_size) const;
   int thread_count() const;
+  // The default warmup (100 steps, or a preset's) when --warmup was not given: cut to a tenth of
+  // --steps when it would not fit in them (--steps 40 trains with 4 warmup steps).
+  void fit_warmup(const CLI::App& command);
 };
+
+// What a saved run (a train checkpoint, a study's study-run.json) was configured with.
+struct SavedRun {
+  model::GptConfig model;
+  model::TrainingConfig training;
+  std::string corpus;
+  std::string tokenizer;
+};
+
+// With --resume, every option of TrainingOptions given on the command line must say what the
+// saved run says: a UsageError names the option and both values. --threads, --cache-dir and the
+// options in `may_change` are not compared.
+void check_resume_conflicts(const CLI::App& command, const TrainingOptions& given, const SavedRun& saved,
+                            const std::filesystem::path& folder, const std::vector<std::string>& may_change);
 
 // A progress line on stderr when it is a terminal: "step 120/2000 [####------] loss 2.3451
 // 3,120 tok/s ETA 4m12s", redrawn at most five times a second; nothing otherwise.

@@ -6,6 +6,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <csignal>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
@@ -50,6 +53,74 @@ inline CliResult run_cli(const std::filesystem::path& dir, const std::vector<std
   r.out = io::read_file_bytes(dir / "stdout");
   r.err = io::read_file_bytes(dir / "stderr");
   return r;
+}
+
+// posemb running in the background (for signals sent mid-run); its stdout and stderr go to
+// files in `dir`.
+class BackgroundCli {
+ public:
+  BackgroundCli(const std::filesystem::path& dir, const std::vector<std::string>& args) : dir_(dir) {
+    std::vector<std::string> argv_strings{POSEMB_CLI_PATH};
+    argv_strings.insert(argv_strings.end(), args.begin(), args.end());
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      std::vector<char*> argv;
+      for (auto& a : argv_strings) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      if (!std::freopen((dir / "stdout").c_str(), "w", stdout) || !std::freopen((dir / "stderr").c_str(), "w", stderr))
+        ::_exit(127);
+      ::execv(argv[0], argv.data());
+      ::_exit(127);
+    }
+  }
+  ~BackgroundCli() {
+    if (pid_ > 0 && !reaped_) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+  }
+  void signal(int number) const { ::kill(pid_, number); }
+  // Waits until `ready()` holds (polling every 5 ms) or the process ends; whether it holds.
+  template <class Ready>
+  bool wait_until(Ready ready, double timeout_seconds = 120) {
+    for (double waited = 0; waited < timeout_seconds; waited += 0.005) {
+      if (ready()) return true;
+      int status = 0;
+      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+        reaped_ = true;
+        status_ = status;
+        return ready();
+      }
+      ::usleep(5000);
+    }
+    return false;
+  }
+  // The exit code, or -signal when a signal killed it.
+  CliResult finish() {
+    if (!reaped_) {
+      ::waitpid(pid_, &status_, 0);
+      reaped_ = true;
+    }
+    CliResult r;
+    r.exit_code = WIFEXITED(status_) ? WEXITSTATUS(status_) : -WTERMSIG(status_);
+    r.out = io::read_file_bytes(dir_ / "stdout");
+    r.err = io::read_file_bytes(dir_ / "stderr");
+    return r;
+  }
+
+ private:
+  std::filesystem::path dir_;
+  pid_t pid_ = -1;
+  bool reaped_ = false;
+  int status_ = 0;
+};
+
+// Lines in a text file (0 when it does not exist yet).
+inline std::size_t count_lines(const std::filesystem::path& path) {
+  std::error_code error;
+  if (!std::filesystem::exists(path, error)) return 0;
+  const std::string text = io::read_file_bytes(path);
+  return static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'));
 }
 
 }  // namespace posemb::testing
