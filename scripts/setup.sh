@@ -11,7 +11,7 @@ set -euo pipefail
 packages=(
   build-essential g++ cmake ninja-build pkg-config git
   libgtest-dev libgmock-dev libbenchmark-dev
-  libcli11-dev nlohmann-json3-dev libfmt-dev libhwy-dev
+  libcli11-dev nlohmann-json3-dev libfmt-dev libhwy-dev libssl-dev
   libopenblas-dev libopenblas0-pthread
   libcairo2-dev fonts-dejavu-core
   chromium

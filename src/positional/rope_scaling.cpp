@@ -16,14 +16,14 @@ constexpr RopeType kAllTypes[] = {RopeType::kDefault, RopeType::kLinear,   RopeT
 
 [[noreturn]] void fail(const std::string& message) { throw Error("rope: " + message); }
 
-double require(const std::optional<double>& value, std::string_view key, RopeType type) {
-  if (!value) fail(fmt::format("rope_scaling.{} is required for rope_type '{}'", key, rope_type_name(type)));
+double require(const std::optional<double>& value, std::string_view scaling, std::string_view key, RopeType type) {
+  if (!value) fail(fmt::format("{}.{} is required for rope_type '{}'", scaling, key, rope_type_name(type)));
   return *value;
 }
 
-void require_positive(const std::optional<double>& value, std::string_view key) {
+void require_positive(const std::optional<double>& value, std::string_view scaling, std::string_view key) {
   if (value && !(*value > 0.0 && std::isfinite(*value)))
-    fail(fmt::format("rope_scaling.{} must be a finite number greater than 0, got {}", key, *value));
+    fail(fmt::format("{}.{} must be a finite number greater than 0, got {}", scaling, key, *value));
 }
 
 // theta^(2i/d) in float32 as `base ** (torch.arange(0, d, 2).float() / d)` computes it: the
@@ -161,33 +161,38 @@ std::string_view rope_type_name(RopeType type) {
   return "?";
 }
 
-RopeType parse_rope_type(std::string_view name) {
+std::string known_rope_type_names() {
   std::string known;
   for (const RopeType type : kAllTypes) {
-    if (rope_type_name(type) == name) return type;
     known += known.empty() ? "" : ", ";
     known += rope_type_name(type);
   }
-  fail(fmt::format("unknown rope_type '{}' (known: {})", name, known));
+  return known;
 }
 
-void validate(const RopeParams& p) {
+RopeType parse_rope_type(std::string_view name) {
+  for (const RopeType type : kAllTypes)
+    if (rope_type_name(type) == name) return type;
+  throw Error(fmt::format("unknown rope_type '{}' (known: {})", name, known_rope_type_names()));
+}
+
+void validate(const RopeParams& p, const RopeParamKeys& keys) {
+  const std::string_view sk = keys.scaling;
   if (p.head_dim <= 0) fail(fmt::format("head_dim must be positive, got {}", p.head_dim));
   if (p.rotary_dim <= 0 || p.rotary_dim % 2 != 0)
-    fail(fmt::format("rotary dim must be even and positive, got {} (head_dim {} x partial_rotary_factor)",
-                     p.rotary_dim, p.head_dim));
+    fail(fmt::format("rotary dim must be even and positive, got {} (from {})", p.rotary_dim, keys.rotary_dim));
   if (p.rotary_dim > p.head_dim)
-    fail(fmt::format("rotary dim {} is larger than head_dim {}", p.rotary_dim, p.head_dim));
+    fail(fmt::format("rotary dim {} (from {}) is larger than head_dim {}", p.rotary_dim, keys.rotary_dim, p.head_dim));
   if (!(p.theta > 1.0) || !std::isfinite(p.theta))
-    fail(fmt::format("rope_theta must be a finite number greater than 1, got {}", p.theta));
+    fail(fmt::format("{} must be a finite number greater than 1, got {}", keys.theta, p.theta));
   if (!(p.kept_frequency_fraction >= 0.0 && p.kept_frequency_fraction <= 1.0))
     fail(fmt::format("p-RoPE kept fraction must be in [0, 1], got {}", p.kept_frequency_fraction));
   const RopeScaling& s = p.scaling;
   const RopeType t = s.type;
-  require_positive(s.factor, "factor");
-  require_positive(s.attention_factor, "attention_factor");
-  require_positive(s.beta_fast, "beta_fast");
-  require_positive(s.beta_slow, "beta_slow");
+  require_positive(s.factor, sk, "factor");
+  require_positive(s.attention_factor, sk, "attention_factor");
+  require_positive(s.beta_fast, sk, "beta_fast");
+  require_positive(s.beta_slow, sk, "beta_slow");
   const auto need_max_positions = [&] {
     if (p.max_position_embeddings <= 0)
       fail(fmt::format("max_position_embeddings must be positive for rope_type '{}', got {}", rope_type_name(t),
@@ -195,50 +200,50 @@ void validate(const RopeParams& p) {
   };
   switch (t) {
     case RopeType::kDefault: break;
-    case RopeType::kLinear: require(s.factor, "factor", t); break;
+    case RopeType::kLinear: require(s.factor, sk, "factor", t); break;
     case RopeType::kDynamic:
-      require(s.factor, "factor", t);
+      require(s.factor, sk, "factor", t);
       need_max_positions();
       if (p.rotary_dim <= 2) fail("rotary dim must be more than 2 for dynamic scaling (exponent d / (d - 2))");
       break;
     case RopeType::kYarn: {
-      require(s.factor, "factor", t);
+      require(s.factor, sk, "factor", t);
       if (!s.original_max_position_embeddings) need_max_positions();
       if (s.original_max_position_embeddings && *s.original_max_position_embeddings <= 0)
-        fail("rope_scaling.original_max_position_embeddings must be positive");
+        fail(fmt::format("{}.original_max_position_embeddings must be positive", sk));
       if (s.beta_fast.value_or(32.0) < s.beta_slow.value_or(1.0))
-        fail(fmt::format("rope_scaling.beta_fast ({}) must not be less than beta_slow ({})", s.beta_fast.value_or(32.0),
+        fail(fmt::format("{}.beta_fast ({}) must not be less than beta_slow ({})", sk, s.beta_fast.value_or(32.0),
                          s.beta_slow.value_or(1.0)));
       break;
     }
     case RopeType::kLongrope: {
       need_max_positions();
-      if (s.short_factor.empty()) fail("rope_scaling.short_factor is required for rope_type 'longrope'");
-      if (s.long_factor.empty()) fail("rope_scaling.long_factor is required for rope_type 'longrope'");
+      if (s.short_factor.empty()) fail(fmt::format("{}.short_factor is required for rope_type 'longrope'", sk));
+      if (s.long_factor.empty()) fail(fmt::format("{}.long_factor is required for rope_type 'longrope'", sk));
       const auto half = static_cast<std::size_t>(p.rotary_dim / 2);
       for (const auto* list : {&s.short_factor, &s.long_factor}) {
         const char* key = list == &s.short_factor ? "short_factor" : "long_factor";
         if (list->size() != half)
-          fail(fmt::format("rope_scaling.{} must have rotary_dim / 2 = {} values, got {}", key, half, list->size()));
+          fail(fmt::format("{}.{} must have rotary_dim / 2 = {} values, got {}", sk, key, half, list->size()));
         for (const double v : *list)
           if (!(v > 0.0 && std::isfinite(v)))
-            fail(fmt::format("rope_scaling.{} values must be finite and greater than 0, got {}", key, v));
+            fail(fmt::format("{}.{} values must be finite and greater than 0, got {}", sk, key, v));
       }
       if (p.config_original_max_position_embeddings && *p.config_original_max_position_embeddings <= 0)
         fail("original_max_position_embeddings must be positive");
       break;
     }
     case RopeType::kLlama3: {
-      require(s.factor, "factor", t);
-      const double low = require(s.low_freq_factor, "low_freq_factor", t);
-      const double high = require(s.high_freq_factor, "high_freq_factor", t);
+      require(s.factor, sk, "factor", t);
+      const double low = require(s.low_freq_factor, sk, "low_freq_factor", t);
+      const double high = require(s.high_freq_factor, sk, "high_freq_factor", t);
       if (!s.original_max_position_embeddings)
-        fail("rope_scaling.original_max_position_embeddings is required for rope_type 'llama3'");
+        fail(fmt::format("{}.original_max_position_embeddings is required for rope_type 'llama3'", sk));
       if (*s.original_max_position_embeddings <= 0)
-        fail("rope_scaling.original_max_position_embeddings must be positive");
-      if (!(low > 0.0)) fail(fmt::format("rope_scaling.low_freq_factor must be greater than 0, got {}", low));
+        fail(fmt::format("{}.original_max_position_embeddings must be positive", sk));
+      if (!(low > 0.0)) fail(fmt::format("{}.low_freq_factor must be greater than 0, got {}", sk, low));
       if (low >= high)
-        fail(fmt::format("rope_scaling.low_freq_factor ({}) must be less than high_freq_factor ({})", low, high));
+        fail(fmt::format("{}.low_freq_factor ({}) must be less than high_freq_factor ({})", sk, low, high));
       break;
     }
   }

@@ -47,6 +47,7 @@ Encoding& Encoding::operator=(Encoding&&) noexcept = default;
 Encoding::~Encoding() = default;
 
 Encoding Encoding::from_rank_bytes(EncodingSpec spec, std::string_view rank_file_bytes, std::string_view source) {
+  if (spec.rank_file_digest) check_rank_file_digest(rank_file_bytes, *spec.rank_file_digest, spec.name, source);
   auto ranks = std::make_unique<RankTable>(parse_tiktoken_ranks(rank_file_bytes, source), source);
   return Encoding(std::move(spec), std::move(ranks));
 }

@@ -3,9 +3,13 @@
 #include <fmt/format.h>
 
 #include <array>
+#include <bit>
 #include <charconv>
+#include <functional>
+#include <optional>
 
 #include "posemb/core/error.hpp"
+#include "posemb/io/sha256.hpp"
 
 namespace posemb::tokenizer {
 
@@ -48,11 +52,42 @@ bool decode_base64(std::string_view text, std::string& out) {
   return true;
 }
 
+// The first i whose key equals that of an earlier j, as (j, i). An open-addressing table of
+// 32-bit indices: a std::unordered_map (a node per token) took several times as long as the
+// parse itself on o200k_base's 200k lines.
+template <class Hash, class Equal>
+std::optional<std::pair<std::size_t, std::size_t>> first_repeat(std::size_t n, Hash hash, Equal equal) {
+  constexpr std::uint32_t kEmpty = 0xFFFFFFFFu;  // n is below it (parse_tiktoken_ranks checks)
+  std::vector<std::uint32_t> slots(std::bit_ceil(2 * n + 16), kEmpty);
+  const std::size_t mask = slots.size() - 1;
+  for (std::size_t i = 0; i < n; ++i) {
+    std::size_t slot = hash(i) & mask;
+    for (; slots[slot] != kEmpty; slot = (slot + 1) & mask)
+      if (equal(slots[slot], i)) return std::pair<std::size_t, std::size_t>{slots[slot], i};
+    slots[slot] = static_cast<std::uint32_t>(i);
+  }
+  return std::nullopt;
+}
+
+// The base64 field of line `line` (1-based), for an error message.
+std::string_view base64_on_line(std::string_view file_bytes, std::size_t line) {
+  std::size_t start = 0;
+  for (std::size_t n = 1; n < line && start != std::string_view::npos; ++n) {
+    start = file_bytes.find('\n', start);
+    if (start != std::string_view::npos) ++start;
+  }
+  if (start == std::string_view::npos) return {};
+  const std::string_view rest = file_bytes.substr(start);
+  return rest.substr(0, rest.find_first_of(" \r\n"));
+}
+
 }  // namespace
 
 std::vector<std::pair<std::string, Rank>> parse_tiktoken_ranks(std::string_view file_bytes, std::string_view source) {
   std::vector<std::pair<std::string, Rank>> tokens;
   tokens.reserve(file_bytes.size() / 12);
+  std::vector<std::size_t> lines;  // the line of each token, for the duplicate checks below
+  lines.reserve(file_bytes.size() / 12);
   std::size_t line_start = 0;
   std::size_t line_number = 0;
   std::string bytes;
@@ -75,8 +110,35 @@ std::vector<std::pair<std::string, Rank>> parse_tiktoken_ranks(std::string_view 
     if (error != std::errc() || end != rank_text.data() + rank_text.size() || rank_text.empty())
       throw Error(fmt::format("{}:{}: `{}` is not a rank (a number below 2^32)", source, line_number, rank_text));
     tokens.emplace_back(bytes, rank);
+    lines.push_back(line_number);
   }
+  if (tokens.size() >= 0xFFFFFFFFu) throw Error(fmt::format("{}: more than 2^32 - 2 tokens", source));
+  // tiktoken reads the file into a dict (a repeated token silently keeps its last rank) and its
+  // Rust core then refuses a repeated rank; both are refused here, by line, before RankTable
+  // sees them.
+  if (const auto d = first_repeat(tokens.size(), [&](std::size_t i) { return std::hash<Rank>{}(tokens[i].second); },
+                                  [&](std::size_t i, std::size_t j) { return tokens[i].second == tokens[j].second; }))
+    throw Error(fmt::format("{}:{}: rank {} is given a second time (first on line {})", source, lines[d->second],
+                            tokens[d->second].second, lines[d->first]));
+  if (const auto d = first_repeat(tokens.size(),
+                                  [&](std::size_t i) { return std::hash<std::string_view>{}(tokens[i].first); },
+                                  [&](std::size_t i, std::size_t j) { return tokens[i].first == tokens[j].first; }))
+    throw Error(fmt::format("{}:{}: token `{}` is given a second time, with rank {} (first on line {}, rank {})",
+                            source, lines[d->second], base64_on_line(file_bytes, lines[d->second]),
+                            tokens[d->second].second, lines[d->first], tokens[d->first].second));
   return tokens;
+}
+
+void check_rank_file_digest(std::string_view file_bytes, const RankFileDigest& expected, std::string_view encoding,
+                            std::string_view source) {
+  const std::string actual = io::sha256_hex(file_bytes);
+  if (file_bytes.size() == expected.size && actual == expected.sha256) return;
+  throw Error(fmt::format("{}: not the published rank file of encoding {}: expected {} bytes with SHA-256 {}, found {} "
+                          "bytes with SHA-256 {} ({})",
+                          source, encoding, expected.size, expected.sha256, file_bytes.size(), actual,
+                          file_bytes.size() < expected.size   ? "truncated?"
+                          : file_bytes.size() > expected.size ? "something appended?"
+                                                              : "altered?"));
 }
 
 }  // namespace posemb::tokenizer

@@ -2,6 +2,11 @@
 // Expected ids come from the committed goldens (tiktoken) where the text is one of theirs.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "posemb/io/file.hpp"
@@ -125,6 +130,29 @@ TEST(TokenizeCli, HelpAndUnknownEncoding) {
   const auto unknown = run_posemb({"tokenize", "-e", "gpt5", "x"});
   EXPECT_EQ(unknown.exit_code, 1);
   EXPECT_NE(unknown.err.find("unknown encoding `gpt5`"), std::string::npos);
+}
+
+// The report: `head -n 300 cl100k_base.tiktoken` in $POSEMB_ENCODINGS_DIR printed "71 72" for
+// "hi" and exited 0. The file is not OpenAI's (tiktoken's expected_hash), so it is refused.
+TEST(TokenizeCli, ATruncatedKnownRankFileIsRefused) {
+  const std::string full = io::read_file_bytes(std::string(POSEMB_DATA_DIR) + "/encodings/cl100k_base.tiktoken");
+  std::size_t end = 0;
+  for (int line = 0; line < 300; ++line) end = full.find('\n', end) + 1;
+  const auto dir = std::filesystem::path(::testing::TempDir()) / ("posemb_truncated_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "cl100k_base.tiktoken", std::ios::binary) << full.substr(0, end);
+  ::setenv("POSEMB_ENCODINGS_DIR", dir.c_str(), 1);
+  const auto r = run_posemb({"tokenize", "-e", "cl100k_base", "hi"});
+  ::unsetenv("POSEMB_ENCODINGS_DIR");
+  std::filesystem::remove_all(dir);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.out, "");
+  const std::string expected = (dir / "cl100k_base.tiktoken").string() +
+                               ": not the published rank file of encoding cl100k_base: expected 1681126 bytes with "
+                               "SHA-256 223921b76ee99bde995b7ff738513eef100fb51d18c93597a113bcffe865b2a7, found " +
+                               std::to_string(end) + " bytes with SHA-256 ";
+  EXPECT_NE(r.err.find(expected), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("(truncated?)"), std::string::npos) << r.err;
 }
 
 }  // namespace

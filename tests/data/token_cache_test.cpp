@@ -107,6 +107,17 @@ TEST(TextTokenizer, UnknownNameIsAnError) {
   EXPECT_EQ(bytes.decode(ids), "hi");
 }
 
+// A rank file of one's own has no published hash to match: gpt2's is not applied to it.
+TEST_F(TokenCacheTest, AnyRankFileIsATokenizerWithoutAHashCheck) {
+  const std::string r50k = io::read_file_bytes(std::filesystem::path(POSEMB_DATA_DIR) / "encodings/r50k_base.tiktoken");
+  std::size_t end = 0;
+  for (int line = 0; line < 300; ++line) end = r50k.find('\n', end) + 1;  // the 256 bytes and 44 merges
+  io::write_file_atomically(dir_ / "small.tiktoken", r50k.substr(0, end));
+  const auto small = TextTokenizer::from_name((dir_ / "small.tiktoken").string());
+  EXPECT_EQ(small.vocab_size(), 300);
+  EXPECT_EQ(small.name(), "small");
+}
+
 TEST(Fnv1a, KnownValues) {
   // Reference values of FNV-1a 64 (Fowler, Noll, Vo): "" and "a".
   EXPECT_EQ(fnv1a64(""), 0xcbf29ce484222325ull);

@@ -13,7 +13,14 @@
 //     high_freq_factor
 //   model_type: "gptj" and "codegen" rotate interleaved pairs; every other model halves.
 //
-// Errors name the file, and the byte offset for text that is not JSON.
+// `rope_scaling` is read as transformers v4.57 reads it (`type` overwrites `rope_type`; a type
+// is required), `rope_parameters` as 5.x reads it (`rope_type` wins; its rope_theta wins over
+// the top-level one). A config that the two releases would read differently (a rope_theta
+// inside rope_scaling that is not the top-level one; rope_scaling and rope_parameters that
+// disagree) is refused. docs/positional.md has the table and the transformers lines.
+//
+// Errors name the file and the key (with the text of a number that is not finite: 1e400, NaN),
+// and the byte offset for text that is not JSON.
 #include <filesystem>
 #include <string_view>
 

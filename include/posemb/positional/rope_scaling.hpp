@@ -24,6 +24,7 @@
 // p-RoPE (Barbero et al. 2024) is applied last: only the highest `kept_frequency_fraction` of
 // the frequencies are kept; the rest are set to 0 (those channels do not rotate).
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -38,8 +39,10 @@ enum class RopeType { kDefault, kLinear, kDynamic, kYarn, kLongrope, kLlama3 };
 
 // "default", "linear", "dynamic", "yarn", "longrope", "llama3"
 std::string_view rope_type_name(RopeType type);
-// Inverse of rope_type_name; throws posemb::Error naming `rope_type` and the known values.
+// Inverse of rope_type_name; throws posemb::Error naming the unknown value and the known ones.
 RopeType parse_rope_type(std::string_view name);
+// The names parse_rope_type knows, comma-separated, for error messages.
+std::string known_rope_type_names();
 
 // The contents of `rope_scaling` (4.x) / `rope_parameters` (5.x).
 struct RopeScaling {
@@ -71,8 +74,17 @@ struct RopeParams {
   RopePairing pairing = RopePairing::kHalves;
 };
 
+// The config keys the parameters came from, for validate's messages: a transformers 5 config
+// keeps the scaling in `rope_parameters`, GPT-NeoX calls theta `rotary_emb_base`, and the
+// rotary dimension is a product of keys (rope_params_from_hf_config fills these in).
+struct RopeParamKeys {
+  std::string_view scaling = "rope_scaling";
+  std::string_view theta = "rope_theta";
+  std::string_view rotary_dim = "rotary_dim";
+};
+
 // Throws posemb::Error naming the parameter (e.g. "rope_scaling.factor").
-void validate(const RopeParams& params);
+void validate(const RopeParams& params, const RopeParamKeys& keys = {});
 
 struct RopeFrequencies {
   std::vector<float> inv_freq;    // [rotary_dim / 2]

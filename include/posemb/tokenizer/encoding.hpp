@@ -6,7 +6,8 @@
 //
 // Encodings known by name: gpt2 and r50k_base (built in: no files needed), p50k_base,
 // cl100k_base and o200k_base (loaded from standard `.tiktoken` rank files: one
-// `base64(token bytes) rank` line per token). See docs/tokenizer.md.
+// `base64(token bytes) rank` line per token). Their rank bytes, built in or read, must be
+// OpenAI's published files, by size and SHA-256, as tiktoken checks them. See docs/tokenizer.md.
 //
 // Text must be valid UTF-8; invalid input throws posemb::Error naming the byte offset
 // (use to_valid_utf8() from utf8.hpp first for a lossy conversion). Encoding objects are
@@ -23,6 +24,7 @@
 #include <vector>
 
 #include "posemb/tokenizer/pretokenizer.hpp"
+#include "posemb/tokenizer/rank_file.hpp"
 
 namespace posemb::tokenizer {
 
@@ -61,6 +63,11 @@ struct EncodingSpec {
   std::vector<SpecialToken> special_tokens;
   std::optional<std::size_t> n_vocab;       // checked against the ranks when present
   std::string rank_file;                    // file name of the ranks, e.g. "cl100k_base.tiktoken"
+  // The published rank file's size and SHA-256, for the known encodings (tiktoken's
+  // expected_hash): rank bytes that do not match are refused before they are parsed, since a
+  // truncated or edited vocabulary would otherwise load and tokenize wrongly without a word.
+  // Empty for other vocabularies; drop it when reusing a known spec for another file.
+  std::optional<RankFileDigest> rank_file_digest;
 };
 
 class Encoding {
@@ -78,7 +85,8 @@ class Encoding {
   // data/encodings. Loaded encodings are cached: each is read once per process.
   static const Encoding& load(std::string_view name, const std::filesystem::path& directory = {});
 
-  // An encoding from any rank file and spec (e.g. a custom vocabulary).
+  // An encoding from any rank file and spec (e.g. a custom vocabulary). The file's size and
+  // SHA-256 are checked first when the spec has a rank_file_digest.
   static Encoding from_rank_file(EncodingSpec spec, const std::filesystem::path& rank_file);
   // Same, from the file's bytes; `source` names them in error messages.
   static Encoding from_rank_bytes(EncodingSpec spec, std::string_view rank_file_bytes, std::string_view source);

@@ -260,7 +260,8 @@ def hf_cos_sin(inv_freq, attention_scaling, positions):
 
 def config_namespace(config_json):
     # What PretrainedConfig does with the keys RoPE reads (v4.57): rope_scaling's BC "type" key
-    # becomes "rope_type"; GPT-NeoX's rotary_pct / rotary_emb_base are its partial_rotary_factor
+    # is copied over "rope_type" (models/llama/configuration_llama.py: `if ... "type" in
+    # self.rope_scaling: self.rope_scaling["rope_type"] = self.rope_scaling["type"]`); GPT-NeoX's rotary_pct / rotary_emb_base are its partial_rotary_factor
     # and rope_theta; GPT-J's rotary_dim is used directly by its model.
     c = dict(config_json)
     ns = SimpleNamespace()
@@ -282,7 +283,7 @@ def config_namespace(config_json):
     scaling = c.get("rope_scaling")
     if scaling is not None:
         scaling = dict(scaling)
-        if "type" in scaling and "rope_type" not in scaling:
+        if "type" in scaling:
             scaling["rope_type"] = scaling["type"]
     ns.rope_scaling = scaling
     return ns
