@@ -57,6 +57,21 @@ TEST(Output, DashIsStandardOutput) {
   EXPECT_NE(no_format.err.find("--format png or svg"), std::string::npos) << no_format.err;
 }
 
+TEST(Output, BinaryOutputIsRefusedOnATerminal) {
+  // util-linux's `script` gives the command a pseudo-terminal as standard output.
+  if (!fs::exists("/usr/bin/script")) GTEST_SKIP() << "no /usr/bin/script to make a terminal";
+  const TempDir dir;
+  const std::string command = "/usr/bin/script -qec " +
+                              shell_quote(shell_quote(POSEMB_CLI_PATH) + " embed Hi --dim 2 --format npy") +
+                              " /dev/null >" + shell_quote((dir.path() / "terminal").string()) + " 2>&1";
+  const int status = std::system(command.c_str());
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 2);
+  const std::string shown = slurp(dir.path() / "terminal");
+  EXPECT_NE(shown.find("--format npy writes binary data: name a file with -o FILE"), std::string::npos) << shown;
+  EXPECT_EQ(shown.find("NUMPY"), std::string::npos) << "binary bytes reached the terminal";
+}
+
 TEST(Output, ASymlinkIsFollowedAndKept) {
   const TempDir dir;
   fs::create_directories(dir.path() / "data");
