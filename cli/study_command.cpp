@@ -17,6 +17,7 @@
 #include "posemb/data/training_text.hpp"
 #include "posemb/io/file.hpp"
 #include "posemb/kernels/matmul.hpp"
+#include "posemb/model/checkpoint.hpp"
 #include "posemb/model/trainer.hpp"
 #include "interrupt.hpp"
 #include "run_folder.hpp"
@@ -233,10 +234,55 @@ std::filesystem::path cell_path(const std::filesystem::path& out, model::Positio
   return out / "cells" / fmt::format("{}.json", model::scheme_name(scheme));
 }
 
-// Trains one scheme's model and evaluates it at every length. Returns nullopt when a signal
-// asked to stop (the unfinished cell is dropped; --resume trains it again from the start).
+// A scheme stopped by a signal: its trainer's checkpoint and what the result has gathered so far,
+// in cells/<scheme>.partial/, from which --resume continues bit for bit.
+std::filesystem::path partial_folder(const std::filesystem::path& out, model::PositionScheme scheme) {
+  return out / "cells" / fmt::format("{}.partial", model::scheme_name(scheme));
+}
+
+void save_partial(const std::filesystem::path& folder, const model::Trainer& trainer, const TrainingOptions& o,
+                  const SchemeResult& r) {
+  std::filesystem::create_directories(folder);
+  model::save_checkpoint(folder, trainer, {o.corpus, o.tokenizer});
+  nlohmann::ordered_json progress;
+  progress["seconds"] = r.seconds;
+  progress["train_seconds"] = r.train_seconds;
+  progress["final_train_loss"] = r.final_train_loss;
+  progress["train_loss_curve"] = nlohmann::json::array();
+  for (const auto& [step, loss] : r.curve) progress["train_loss_curve"].push_back({step, loss});
+  io::write_file_atomically(folder / "progress.json", progress.dump(2) + "\n");
+}
+
+// Restores a partial scheme into `trainer` and `r`; false when there is none.
+bool restore_partial(const std::filesystem::path& folder, model::Trainer& trainer, SchemeResult& r) {
+  if (!model::has_checkpoint(folder)) return false;
+  const model::CheckpointManifest manifest = model::read_checkpoint_manifest(folder);
+  if (model::config_to_json(manifest.model) != model::config_to_json(trainer.model().config()) ||
+      model::training_config_to_json(manifest.training) != model::training_config_to_json(trainer.config()))
+    throw Error(fmt::format("{}: the saved model or training configuration differs from the study's; remove the folder "
+                            "to train this scheme from the start",
+                            folder.string()));
+  model::restore_checkpoint(folder, manifest, trainer);
+  const auto where = (folder / "progress.json").string();
+  try {
+    const auto progress = nlohmann::json::parse(io::read_file_bytes(folder / "progress.json"));
+    r.seconds = progress.at("seconds").get<double>();
+    r.train_seconds = progress.at("train_seconds").get<double>();
+    r.final_train_loss = progress.at("final_train_loss").get<double>();
+    for (const auto& point : progress.at("train_loss_curve"))
+      r.curve.emplace_back(point.at(0).get<std::int64_t>(), point.at(1).get<double>());
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(fmt::format("{}: {}", where, e.what()));
+  }
+  return true;
+}
+
+// Trains one scheme's model (from its partial checkpoint, if an earlier session left one) and
+// evaluates it at every length. Returns nullopt when a signal asked to stop, after saving the
+// trainer to the partial folder.
 std::optional<SchemeResult> run_cell(const StudyArgs& args, const StudyPlan& plan, std::size_t index,
-                                     const data::TrainingText& text, Index vocab_size, bool show_progress) {
+                                     const data::TrainingText& text, Index vocab_size, bool show_progress,
+                                     const std::filesystem::path& out) {
   const auto cell_start = std::chrono::steady_clock::now();
   TrainingOptions o = args.options;
   o.scheme = std::string(model::scheme_name(plan.schemes[index]));
@@ -244,11 +290,26 @@ std::optional<SchemeResult> run_cell(const StudyArgs& args, const StudyPlan& pla
   model::Trainer trainer(config, o.training, text.train);
   SchemeResult r;
   r.scheme = plan.schemes[index];
+  const auto partial = partial_folder(out, r.scheme);
+  if (restore_partial(partial, trainer, r))
+    fmt::print(stderr, "{:>10}: resuming at step {} of {}\n", o.scheme, trainer.steps_done(), o.training.steps);
+  // Wall time of the scheme, over every session that worked on it.
+  const auto add_session_time = [&] {
+    r.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - cell_start).count();
+  };
+  const auto stop = [&] {
+    add_session_time();
+    save_partial(partial, trainer, o, r);
+    return std::nullopt;
+  };
   ProgressLine progress(fmt::format("[{}/{} {}] ", index + 1, plan.schemes.size(), o.scheme), show_progress);
   const std::int64_t every = std::max<std::int64_t>(1, o.training.steps / 100);
   double smoothed = 0;
   while (trainer.steps_done() < o.training.steps) {
-    if (interrupt_signal() != 0) return std::nullopt;
+    if (interrupt_signal() != 0) {
+      progress.finish();
+      return stop();
+    }
     const model::StepReport s = trainer.train_step();
     r.train_seconds += s.seconds;
     const double rate = double(s.tokens) / s.seconds;
@@ -261,7 +322,7 @@ std::optional<SchemeResult> run_cell(const StudyArgs& args, const StudyPlan& pla
   progress.finish();
   r.tokens_per_second = double(o.training.steps * o.training.batch * plan.context) / r.train_seconds;
   for (Index m : plan.multipliers) {
-    if (interrupt_signal() != 0) return std::nullopt;
+    if (interrupt_signal() != 0) return stop();
     Cell c;
     c.length = m * plan.context;
     if (c.length > model::max_sequence_length(config)) {
@@ -277,7 +338,7 @@ std::optional<SchemeResult> run_cell(const StudyArgs& args, const StudyPlan& pla
     }
     r.cells.push_back(std::move(c));
   }
-  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - cell_start).count();
+  add_session_time();
   return r;
 }
 
@@ -449,15 +510,16 @@ void run_study(StudyArgs args, const CLI::App& cmd) {
                  saved_cell.string());
       continue;
     }
-    std::optional<SchemeResult> r = run_cell(args, plan, si, text, tokenizer.vocab_size(), show);
+    std::optional<SchemeResult> r = run_cell(args, plan, si, text, tokenizer.vocab_size(), show, out);
     if (!r) {
       const int signal = interrupt_signal();
-      throw Interrupted(signal, fmt::format("stopped by {} during {} ({} of {} schemes finished, saved in {}); "
+      throw Interrupted(signal, fmt::format("stopped by {} during {} ({} of {} schemes finished; all saved in {}); "
                                             "continue with `posemb study --resume --out {}`",
                                             signal_name(signal), model::scheme_name(plan.schemes[si]), si,
                                             plan.schemes.size(), (out / "cells").string(), out.string()));
     }
     io::write_file_atomically(saved_cell, result_json(*r).dump(2) + "\n");
+    std::filesystem::remove_all(partial_folder(out, plan.schemes[si]));
     std::string line = fmt::format("{:>10}: trained {} steps in {} ({:.0f} tok/s), final loss {:.4f}; perplexity",
                                    model::scheme_name(r->scheme), args.options.training.steps,
                                    format_duration(r->train_seconds), r->tokens_per_second, r->final_train_loss);
@@ -490,7 +552,8 @@ void add_study_command(CLI::App& app) {
   cmd->footer(
       "The study folder (--out) must be new or empty: --resume continues the study in it, --force replaces it.\n"
       "Each scheme's results are saved in --out/cells/ as soon as it finishes. Ctrl-C (SIGINT) or SIGTERM\n"
-      "stops after the current step and exits 130 / 143; --resume then trains only the unfinished schemes.");
+      "stops after the current step, saves the running scheme's trainer, and exits 130 / 143; --resume\n"
+      "then continues where it stopped, to the same results as an uninterrupted study.");
   // Preset values are filled in before parsing so that explicit options override them; the
   // defaults shown by --help are the default preset's.
   apply_preset(args->options, false);

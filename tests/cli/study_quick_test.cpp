@@ -115,6 +115,11 @@ TEST(StudyCommand, AnInterruptedStudyResumesToTheSameResults) {
   ASSERT_EQ(stopped.exit_code, 130) << stopped.err;
   ASSERT_FALSE(std::filesystem::exists(dir / "split" / "study.json")) << "the study ended before the signal";
   EXPECT_NE(stopped.err.find("posemb: stopped by SIGINT during"), std::string::npos) << stopped.err;
+  // The scheme that was running saved its trainer, and the resumed study goes on from there.
+  int partials = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir / "split" / "cells"))
+    partials += e.path().filename().string().ends_with(".partial") ? 1 : 0;
+  EXPECT_EQ(partials, 1);
   EXPECT_NE(stopped.err.find("continue with `posemb study --resume --out"), std::string::npos) << stopped.err;
 
   // Resumed on one thread, with none of the options: they come from the saved study.
@@ -122,6 +127,9 @@ TEST(StudyCommand, AnInterruptedStudyResumesToTheSameResults) {
                                      (dir / "cache").string(), "--progress", "never", "--threads", "1"});
   ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
   EXPECT_NE(resumed.err.find("none: finished in an earlier session"), std::string::npos) << resumed.err;
+  EXPECT_NE(resumed.err.find(": resuming at step "), std::string::npos) << resumed.err;
+  for (const auto& e : std::filesystem::directory_iterator(dir / "split" / "cells"))
+    EXPECT_FALSE(e.path().filename().string().ends_with(".partial")) << "left behind: " << e.path();
   const auto read = [&](const char* run_name, const char* file) {
     return posemb::io::read_file_bytes(dir / run_name / file);
   };
