@@ -6,19 +6,19 @@
 #include <fmt/format.h>
 
 #include <array>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "commands.hpp"
 #include "output.hpp"
 #include "posemb/core/error.hpp"
+#include "posemb/io/file.hpp"
 #include "posemb/plot/chart.hpp"
 #include "posemb/plot/scheme_figures.hpp"
 #include "posemb/plot/study_chart.hpp"
 #include "posemb/positional/sinusoidal.hpp"
+#include "usage_error.hpp"
 
 namespace posemb::cli {
 namespace {
@@ -77,13 +77,10 @@ std::string study_section(const std::string& path) {
   if (path.empty())
     return "<p>No study was given. Run <code>posemb study</code> (or <code>posemb study --quick</code>), then "
            "<code>posemb report --study runs/study/study.json</code>.</p>\n";
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(fmt::format("--study {}: cannot open", path));
-  std::stringstream buffer;
-  buffer << in.rdbuf();
+  const std::string text = io::read_file_bytes(path);  // names a folder or a missing file
   nlohmann::json study;
   try {
-    study = nlohmann::json::parse(buffer.str());
+    study = nlohmann::json::parse(text);
   } catch (const nlohmann::json::parse_error& e) {
     throw Error(fmt::format("--study {}: not valid JSON at byte {}", path, e.byte));
   }
@@ -180,7 +177,7 @@ void add_report_command(CLI::App& app) {
   cmd->add_option("--study", *study, "study.json from `posemb study`, for its table and curve");
   cmd->callback([output, study] {
     if (!output->ends_with(".html") && !output->ends_with(".htm"))
-      throw Error(fmt::format("-o {}: the report is an HTML page: name it FILE.html", *output));
+      throw UsageError(fmt::format("-o {}: the report is an HTML page: name it FILE.html", *output));
     write_output(page(*study), *output);
   });
 }
