@@ -10,6 +10,7 @@
 #include <new>
 
 #include "commands.hpp"
+#include "parse_error.hpp"
 #include "posemb/core/error.hpp"
 #include "usage_error.hpp"
 
@@ -58,7 +59,7 @@ int main(int argc, char** argv) {
     app.exit(e);
     return close_standard_output();
   } catch (const CLI::ParseError& e) {
-    return print_error(kUsage, fmt::format("{} (see posemb --help)", e.what()));
+    return print_error(kUsage, posemb::cli::describe_parse_error(app, e));
   } catch (const posemb::cli::UsageError& e) {
     return print_error(kUsage, e.what());
   } catch (const posemb::Error& e) {

@@ -276,4 +276,19 @@ TEST(PositionsCli, OutOfRangeOptionsAreUsageErrorsNamingTheOption) {
   expect_usage_error("positions shaw --clip 2 --length -3", "--length -3: must be at least 1");
 }
 
+TEST(PositionsCli, UnknownCommandsNameTheWordAndTheCommands) {
+  expect_usage_error("frobnicate",
+                     "unknown command 'frobnicate' for posemb; the commands are embed, tokenize, "
+                     "decode, inspect, positions, train, study, plot, report (see posemb --help)");
+  expect_usage_error("positions frobnicate",
+                     "unknown command 'frobnicate' for posemb positions; the commands are "
+                     "schemes, sinusoidal, rope, axial-rope, alibi, t5, shaw (see posemb "
+                     "positions --help)");
+  expect_usage_error("positions", "posemb positions needs a command: schemes, sinusoidal");
+  expect_usage_error("--frobnicate", "unknown option '--frobnicate' for posemb, which needs a command: embed");
+  const CliRun r = run_cli("positions rope --frobnicate 3");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("not expected: 3 --frobnicate (see posemb positions rope --help)"), std::string::npos) << r.err;
+}
+
 }  // namespace
