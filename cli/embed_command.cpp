@@ -12,8 +12,10 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <limits>
 #include <numeric>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -35,6 +37,8 @@
 #include "posemb/positional/scheme.hpp"
 #include "posemb/positional/sinusoidal.hpp"
 #include "posemb/tokenizer/encoding.hpp"
+#include "print_memory.hpp"
+#include "usage_error.hpp"
 
 namespace posemb::cli {
 namespace {
@@ -90,11 +94,13 @@ void check_scheme(const std::string& scheme) {
   const auto known = positional::all_scheme_kinds();
   for (const auto kind : known)
     if (positional::scheme_name(kind) == scheme)
-      throw Error(fmt::format("--scheme {}: {} acts inside attention, on the {}, not on the input embeddings, so "
-                              "`posemb embed` has nothing to add; see its values with `posemb positions {}`. "
-                              "Schemes that add to the input: learned, sinusoidal, nope",
-                              scheme, scheme, positional::placement_name(positional::placement_of(kind)), scheme));
-  throw Error(fmt::format("--scheme {}: unknown scheme; use learned, sinusoidal or nope (the input schemes)", scheme));
+      throw UsageError(
+          fmt::format("--scheme {}: {} acts inside attention, on the {}, not on the input embeddings, so "
+                      "`posemb embed` has nothing to add; see its values with `posemb positions {}`. "
+                      "Schemes that add to the input: learned, sinusoidal, nope",
+                      scheme, scheme, positional::placement_name(positional::placement_of(kind)), scheme));
+  throw UsageError(
+      fmt::format("--scheme {}: unknown scheme; use learned, sinusoidal or nope (the input schemes)", scheme));
 }
 
 std::vector<std::int64_t> gpt2_ids(const std::string& text) {
@@ -125,6 +131,13 @@ Tables random_tables(const EmbedOptions& o) {
 // The two tables from a safetensors file; --dim and --context, when given, must agree.
 Tables file_tables(EmbedOptions& o) {
   const io::SafetensorsFile file(o.weights);
+  // The tables are read as float32 (from any float type), then the steps are printed.
+  MemoryEstimate need;
+  for (const std::string* name : {&o.token_table, &o.position_table}) {
+    if (name == &o.position_table && !learned(o)) continue;
+    need.add(fmt::format("'{}' as float32", *name), file.info(*name).shape, sizeof(float), "values");
+  }
+  require_memory(fmt::format("--weights {}", o.weights), need);
   Tensor token_weight = file.load_tensor(o.token_table);
   const auto describe = [&](const std::string& name, const Tensor& t) {
     return fmt::format("{}: tensor '{}' has shape {}", o.weights, name, shape_to_string(t.shape()));
@@ -158,30 +171,73 @@ Tables file_tables(EmbedOptions& o) {
           fmt::format("{}: '{}' and '{}'", o.weights, o.token_table, o.position_table)};
 }
 
+// The random tables, nn.Embedding(50257, dim) and nn.Embedding(context, dim), and the three
+// [n, dim] steps printed after them.
+void require_memory_for_random_tables(const EmbedOptions& o, Index n) {
+  MemoryEstimate need;
+  need.add(fmt::format("the token table nn.Embedding({}, {})", kGpt2VocabSize, o.dim), {kGpt2VocabSize, o.dim},
+           sizeof(float), "float32 values");
+  if (learned(o))
+    need.add(fmt::format("the position table nn.Embedding({}, {})", o.context, o.dim), {o.context, o.dim},
+             sizeof(float));
+  const double per_value = sizeof(float) + print_bytes_per_value(o.format, ValueKind::kFloat32);
+  need.add(fmt::format("the embeddings of the {} tokens and their printing", n), {3, n, o.dim}, per_value);
+  require_memory_for(
+      learned(o) ? fmt::format("--dim {} --context {}", o.dim, o.context) : fmt::format("--dim {}", o.dim), need);
+}
+
 EmbedSteps run_pipeline(EmbedOptions& o) {
   check_scheme(o.scheme);
   if (o.weights.empty() && o.table_names_given)
-    throw Error("--token-table and --position-table name tensors in a weights file: give the file with --weights");
+    throw UsageError("--token-table and --position-table name tensors in a weights file: give the file with --weights");
   if (!o.weights.empty() && o.seed_given)
-    throw Error("--seed draws random tables, but --weights reads them from a file: give one or the other");
+    throw UsageError("--seed draws random tables, but --weights reads them from a file: give one or the other");
   if (!learned(o) && o.position_table_given)
-    throw Error(fmt::format("--position-table names a learned position table, but --scheme {} has none", o.scheme));
+    throw UsageError(
+        fmt::format("--position-table names a learned position table, but --scheme {} has none", o.scheme));
   if (o.scheme != "sinusoidal" && o.sinusoidal_options_given)
-    throw Error(fmt::format("--layout, --base, --start and --scale set sinusoidal positions, not --scheme {}",
-                            o.scheme));
-  if (o.dim < 1) throw Error(fmt::format("--dim must be at least 1, got {}", o.dim));
-  if (o.context < 1) throw Error(fmt::format("--context must be at least 1, got {}", o.context));
+    throw UsageError(
+        fmt::format("--layout, --base, --start and --scale set sinusoidal positions, not --scheme {}", o.scheme));
+  if (o.dim < 1) throw UsageError(fmt::format("--dim {}: must be at least 1", o.dim));
+  if (o.context < 1) throw UsageError(fmt::format("--context {}: must be at least 1", o.context));
+  if (o.scheme == "sinusoidal") {
+    if (o.dim_given && o.dim % 2 != 0)
+      throw UsageError(
+          fmt::format("--dim {}: sinusoidal positions need an even --dim (each pair of channels holds a "
+                      "sin and a cos)",
+                      o.dim));
+    const positional::SinusoidalParams& p = o.sinusoidal;
+    if (!(p.base > 1.0) || !std::isfinite(p.base))
+      throw UsageError(fmt::format("--base {}: must be a finite number greater than 1", p.base));
+    if (p.first_position < 0 || p.first_position > std::numeric_limits<Index>::max() - o.context)
+      throw UsageError(
+          fmt::format("--start {}: must be 0 or more, and small enough that the last position fits in "
+                      "64 bits",
+                      p.first_position));
+    if (!std::isfinite(p.scale)) throw UsageError(fmt::format("--scale {}: must be finite", p.scale));
+    try {
+      positional::parse_sinusoidal_layout(o.layout);
+    } catch (const Error&) {
+      throw UsageError(
+          fmt::format("--layout {}: unknown layout; use interleaved (Vaswani) or concat "
+                      "(tensor2tensor / fairseq)",
+                      o.layout));
+    }
+  }
 
   EmbedSteps steps;
   steps.text = text_or_stdin(o.text);
   steps.ids = gpt2_ids(steps.text);
   if (steps.ids.empty()) throw Error("the text has no tokens: give a non-empty text");
+  if (o.weights.empty())
+    require_memory_for_random_tables(o, std::min<Index>(o.context, static_cast<Index>(steps.ids.size())));
 
   Tables tables = o.weights.empty() ? random_tables(o) : file_tables(o);
   steps.context = o.context;
   steps.source = tables.source;
 
-  // inputs = torch.tensor([ids[:context]]): a text shorter than the context gives fewer.
+  // inputs = torch.tensor([ids[:context]]): a text shorter than the context gives fewer
+  // (with --weights, the context is the position table's rows unless --context was given).
   const Index n = std::min<Index>(o.context, static_cast<Index>(steps.ids.size()));
   steps.inputs = IdTensor({1, n}, std::span<const std::int64_t>(steps.ids.data(), static_cast<std::size_t>(n)));
   steps.token_embeddings = tables.tokens.forward(steps.inputs.view());
@@ -265,7 +321,7 @@ std::string as_json(const EmbedSteps& s, const EmbedOptions& o) {
 
 void run_embed(EmbedOptions& o) {
   if (o.format != "text" && o.format != "json" && o.format != "npy")
-    throw Error(fmt::format("--format {}: unknown format; use text, json or npy", o.format));
+    throw UsageError(fmt::format("--format {}: unknown format; use text, json or npy", o.format));
   const EmbedSteps steps = run_pipeline(o);
   if (o.format == "text") {
     write_output(as_text(steps), o.output);

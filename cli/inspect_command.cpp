@@ -10,6 +10,7 @@
 #include <string>
 
 #include "commands.hpp"
+#include "posemb/core/error.hpp"
 #include "posemb/io/mapped_file.hpp"
 #include "posemb/io/npy.hpp"
 #include "posemb/io/safetensors.hpp"
@@ -45,6 +46,33 @@ void print_json(const OrderedJson& object) {
 }
 
 bool is_npy(const io::MappedFile& file) { return file.chars().starts_with("\x93NUMPY"); }
+
+// What a file that is neither .npy nor safetensors looks like, from its first bytes, for the
+// error message; empty when it is not recognised (a damaged safetensors file, say).
+std::string looks_like(const io::MappedFile& file) {
+  const std::string_view start = file.chars().substr(0, 8);
+  struct Magic {
+    std::string_view bytes, what;
+  };
+  static constexpr Magic kMagics[] = {
+      {"\x89PNG", "a PNG image"},
+      {"PK\x03\x04", "a zip archive (a PyTorch .pt / .bin checkpoint is one)"},
+      {"\x1f\x8b", "gzip-compressed"},
+      {"GGUF", "a GGUF file (llama.cpp)"},
+      {"\x7f"
+       "ELF",
+       "an executable (ELF)"},
+      {"%PDF", "a PDF document"},
+  };
+  for (const Magic& m : kMagics)
+    if (start.starts_with(m.bytes)) return std::string(m.what);
+  if (start.size() >= 2 && start[0] == '\x80' && start[1] >= 2 && start[1] <= 5)
+    return "a Python pickle (a PyTorch checkpoint?)";
+  const bool text = !start.empty() && std::all_of(start.begin(), start.end(), [](char c) {
+    return (c >= 0x20 && c < 0x7f) || c == '\n' || c == '\r' || c == '\t';
+  });
+  return text ? "text" : "";
+}
 
 void print_npy(const io::MappedFile& file, const std::string& format) {
   const io::NpyHeader header = io::parse_npy_header(file.bytes(), file.path().string());
@@ -114,10 +142,16 @@ void add_inspect_command(CLI::App& app) {
   inspect->add_option("--format", options->format, "text (default) or json")->check(CLI::IsMember({"text", "json"}));
   inspect->callback([options] {
     const io::MappedFile file(options->file);
-    if (is_npy(file)) {
-      print_npy(file, options->format);
-    } else {
+    if (is_npy(file)) return print_npy(file, options->format);
+    try {
       print_safetensors(options->file, options->format);
+    } catch (const Error& e) {
+      const std::string kind = looks_like(file);
+      if (kind.empty()) throw;
+      throw Error(
+          fmt::format("{}; nor is it a .npy file: its first bytes look like {} (posemb inspect reads "
+                      "safetensors and .npy files)",
+                      e.what(), kind));
     }
   });
 }

@@ -1,10 +1,8 @@
 // posemb: the command-line tool. Subcommands are registered from their own files; the error
-// contract (what is printed, which exit code) is in usage_error.hpp and the README.
+// contract (what is printed, which exit code) is in usage_error.hpp and docs/promises.md.
 #include <fmt/format.h>
-#include <fmt/ranges.h>
 
 #include <CLI/CLI.hpp>
-#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -12,9 +10,9 @@
 #include <filesystem>
 #include <new>
 #include <string>
-#include <vector>
 
 #include "commands.hpp"
+#include "parse_error.hpp"
 #include "posemb/core/error.hpp"
 #include "interrupt.hpp"
 #include "usage_error.hpp"
@@ -58,23 +56,13 @@ int main(int argc, char** argv) {
   posemb::cli::add_plot_command(app);
   posemb::cli::add_report_command(app);
 
-  // CLI11 would call an unknown subcommand "not expected" or say that one is required.
-  std::string help = "posemb --help";
-  if (argc > 1 && argv[1][0] != '-') {
-    std::vector<std::string> names;
-    for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) names.push_back(sub->get_name());
-    if (std::find(names.begin(), names.end(), argv[1]) == names.end())
-      return print_error(kUsage, fmt::format("unknown subcommand '{}'; posemb has {}", argv[1], fmt::join(names, ", ")));
-    help = fmt::format("posemb {} --help", argv[1]);
-  }
-
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {  // --help, --version
     app.exit(e);
     return close_standard_output();
   } catch (const CLI::ParseError& e) {
-    return print_error(kUsage, fmt::format("{} (see {})", e.what(), help));
+    return print_error(kUsage, posemb::cli::describe_parse_error(app, e));
   } catch (const posemb::cli::Interrupted& e) {
     std::fflush(stdout);
     fmt::print(stderr, "posemb: {}\n", e.what());

@@ -14,11 +14,9 @@
 
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <numeric>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -27,6 +25,7 @@
 #include "usage_error.hpp"
 #include "posemb/core/error.hpp"
 #include "posemb/data/text_tokenizer.hpp"
+#include "posemb/io/file.hpp"
 #include "posemb/io/safetensors.hpp"
 #include "posemb/model/checkpoint.hpp"
 #include "posemb/model/gpt.hpp"
@@ -38,6 +37,7 @@
 #include "posemb/positional/rope.hpp"
 #include "posemb/positional/sinusoidal.hpp"
 #include "posemb/positional/t5_bias.hpp"
+#include "usage_error.hpp"
 
 namespace posemb::cli {
 namespace {
@@ -63,6 +63,26 @@ void add_picture_options(CLI::App* sub, PictureOptions& o) {
   sub->add_option("--data", o.data, "Also write the plotted numbers to this JSON file");
 }
 
+// A command-line value that cannot be used: "--width 20: must be between 100 and 10000 pixels".
+template <class T>
+void require_option(bool ok, std::string_view option, const T& value, std::string_view rule) {
+  if (!ok) throw UsageError(fmt::format("{} {}: {}", option, value, rule));
+}
+
+// Before anything is computed: the picture's format (from -o's extension) and size.
+void check_picture(const PictureOptions& o) {
+  if (o.format.empty()) {
+    if (is_standard_output(o.output)) throw UsageError("-o -: name the picture's format with --format png or svg");
+    try {
+      (void)plot::format_of(o.output);
+    } catch (const Error& e) {
+      throw UsageError(fmt::format("-o {}", e.what()));
+    }
+  }
+  require_option(o.width >= 100 && o.width <= 10000, "--width", o.width, "must be between 100 and 10000 pixels");
+  require_option(o.height >= 100 && o.height <= 10000, "--height", o.height, "must be between 100 and 10000 pixels");
+}
+
 // The picture in the format --format names, or else the extension of -o.
 template <class Figure>
 void save_picture(const Figure& figure, const PictureOptions& o) {
@@ -70,8 +90,7 @@ void save_picture(const Figure& figure, const PictureOptions& o) {
   if (o.format == "svg") {
     format = plot::Format::kSvg;
   } else if (o.format.empty()) {
-    if (is_standard_output(o.output)) throw UsageError("-o -: name the picture's format with --format png or svg");
-    as_usage_error([&] { format = plot::format_of(o.output); });
+    format = plot::format_of(o.output);  // checked by check_picture
   }
   const std::string bytes = plot::render(figure, format, {o.width, o.height});
   if (format == plot::Format::kSvg)
@@ -114,6 +133,26 @@ void add_table_source(CLI::App* sub, TableSource& s) {
 }
 
 constexpr Index kMaxCells = Index{1} << 22;
+constexpr Index kMaxSimilarityPositions = 2048;  // plot::similarity_figure's limit
+
+// The options of a sinusoidal table, checked (usage errors naming them).
+pos::SinusoidalParams sinusoidal_params(const TableSource& s) {
+  require_option(s.dim >= 2 && s.dim % 2 == 0, "--dim", s.dim,
+                 "must be even and at least 2 (each pair of channels holds a sin and a cos)");
+  // A heatmap cell per value: beyond a few million the picture says nothing more and takes long.
+  if (s.length < 1 || s.length > kMaxCells / s.dim)
+    throw UsageError(fmt::format("--length {} x --dim {}: give at least 1 position and at most {} values", s.length,
+                                 s.dim, kMaxCells));
+  require_option(s.base > 1.0 && std::isfinite(s.base), "--base", s.base, "must be a finite number greater than 1");
+  pos::SinusoidalParams params{.dim = s.dim, .base = s.base};
+  try {
+    params.layout = pos::parse_sinusoidal_layout(s.layout);
+  } catch (const Error&) {
+    throw UsageError(fmt::format(
+        "--layout {}: unknown layout; use interleaved (Vaswani) or concat (tensor2tensor / fairseq)", s.layout));
+  }
+  return params;
+}
 
 // The table and a title for it.
 std::pair<Tensor, std::string> load_table(const TableSource& s) {
@@ -128,11 +167,7 @@ std::pair<Tensor, std::string> load_table(const TableSource& s) {
     return {std::move(t),
             fmt::format("learned table '{}' ({})", s.tensor, std::filesystem::path(s.weights).filename().string())};
   }
-  // A heatmap cell per value: beyond a few million the picture says nothing more and takes long.
-  if (s.length < 1 || s.length * s.dim > kMaxCells)
-    throw Error(fmt::format("--length {} x --dim {}: give at least 1 position and at most {} values", s.length, s.dim,
-                            kMaxCells));
-  pos::SinusoidalParams params{.dim = s.dim, .layout = pos::parse_sinusoidal_layout(s.layout), .base = s.base};
+  const pos::SinusoidalParams params = sinusoidal_params(s);
   return {pos::SinusoidalPositions(params).table(s.length),
           fmt::format("sinusoidal table ({}, base {:g})", pos::sinusoidal_layout_name(params.layout), s.base)};
 }
@@ -144,6 +179,7 @@ void add_table(CLI::App& plot) {
   add_table_source(sub, *s);
   add_picture_options(sub, *o);
   sub->callback([s, o] {
+    check_picture(*o);
     const auto [table, name] = load_table(*s);
     const plot::HeatmapPanels figure = plot::table_figure(table, name);
     save_picture(figure, *o);
@@ -162,6 +198,10 @@ void add_similarity(CLI::App& plot) {
   sub->add_option("--measure", *measure, "cosine or dot")->check(CLI::IsMember({"cosine", "dot"}))->default_val("cosine");
   add_picture_options(sub, *o);
   sub->callback([s, o, measure] {
+    check_picture(*o);
+    if (s->weights.empty())
+      require_option(s->length <= kMaxSimilarityPositions, "--length", s->length,
+                     fmt::format("a similarity plot shows at most {} positions", kMaxSimilarityPositions));
     const auto [table, name] = load_table(*s);
     const plot::HeatmapPanels figure = plot::similarity_figure(table, name, *measure == "dot");
     save_picture(figure, *o);
@@ -172,6 +212,9 @@ void add_similarity(CLI::App& plot) {
 }
 
 // --- RoPE: frequencies and the decay of the score with distance ------------------------------
+
+// A line per frequency pair: past a few thousand the chart says nothing more.
+constexpr Index kMaxPlottedHeadDim = 65536;
 
 struct RopeSources {
   std::vector<std::string> configs;
@@ -186,6 +229,10 @@ void add_rope_sources(CLI::App* sub, RopeSources& s) {
 }
 
 std::vector<plot::NamedRope> rope_lines(const RopeSources& s) {
+  require_option(s.head_dim >= 2 && s.head_dim % 2 == 0 && s.head_dim <= kMaxPlottedHeadDim, "--head-dim", s.head_dim,
+                 fmt::format("must be even, between 2 and {} (channels rotate in pairs)", kMaxPlottedHeadDim));
+  for (const double theta : s.thetas)
+    require_option(theta > 1.0 && std::isfinite(theta), "--theta", theta, "must be a finite number greater than 1");
   std::vector<plot::NamedRope> lines;
   for (const auto& path : s.configs) {
     const auto params = pos::rope_params_from_hf_config_file(path);
@@ -212,6 +259,7 @@ void add_rope_frequencies(CLI::App& plot) {
   add_rope_sources(sub, *s);
   add_picture_options(sub, *o);
   sub->callback([s, o] {
+    check_picture(*o);
     const plot::LineChart chart = plot::rope_frequencies_figure(rope_lines(*s));
     save_picture(chart, *o);
     write_data(*o, {{"kind", "rope-frequencies"}, {"series", series_json(chart.series)}});
@@ -228,6 +276,9 @@ void add_rope_decay(CLI::App& plot) {
   sub->add_option("--max-distance", *max_distance, "Largest relative distance")->default_val(512);
   add_picture_options(sub, *o);
   sub->callback([s, o, max_distance] {
+    check_picture(*o);
+    require_option(*max_distance >= 1 && *max_distance <= 1'000'000, "--max-distance", *max_distance,
+                   "must be between 1 and 1000000");
     const plot::LineChart chart = plot::rope_decay_figure(rope_lines(*s), *max_distance);
     save_picture(chart, *o);
     write_data(*o, {{"kind", "rope-decay"}, {"series", series_json(chart.series)}});
@@ -258,6 +309,29 @@ void add_bias(CLI::App& plot) {
   sub->add_flag("--causal", b->causal, "T5 decoder buckets (default: bidirectional)");
   add_picture_options(sub, *o);
   sub->callback([b, o] {
+    check_picture(*o);
+    if (b->scheme == "alibi")
+      require_option(b->heads >= 1 && b->heads <= 16, "--heads", b->heads, "must be between 1 and 16 (a panel each)");
+    const Index max_length = b->scheme == "t5-buckets" ? 100'000 : 4096;
+    require_option(b->length >= 1 && b->length <= max_length, "--length", b->length,
+                   fmt::format("must be between 1 and {}", max_length));
+    if (b->scheme != "alibi") {
+      b->t5.bidirectional = !b->causal;
+      // t5-buckets draws the bidirectional and the causal function: both must be valid (with
+      // num_buckets < 4 the bidirectional one divides by zero).
+      std::vector<bool> kinds{b->t5.bidirectional};
+      if (b->scheme == "t5-buckets") kinds = {true, false};
+      for (const bool bidirectional : kinds) {
+        pos::T5BiasParams p = b->t5;
+        p.bidirectional = bidirectional;
+        try {
+          pos::validate(p);
+        } catch (const Error& e) {
+          throw UsageError(
+              fmt::format("--num-buckets {} --max-distance {}: {}", p.num_buckets, p.max_distance, e.what()));
+        }
+      }
+    }
     ordered_json data{{"kind", "bias"}, {"scheme", b->scheme}, {"length", b->length}};
     plot::HeatmapPanels figure;
     if (b->scheme == "alibi") {
@@ -277,7 +351,6 @@ void add_bias(CLI::App& plot) {
       data["series"] = series_json(chart.series);
       return write_data(*o, data);
     } else {
-      b->t5.bidirectional = !b->causal;
       figure = plot::t5_figure(b->t5, b->length);
       data["buckets"] = figure.panels[0].values;
     }
@@ -289,12 +362,9 @@ void add_bias(CLI::App& plot) {
 // --- the study ----------------------------------------------------------------------------------
 
 nlohmann::json read_json_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(fmt::format("{}: cannot open", path));
-  std::stringstream buffer;
-  buffer << in.rdbuf();
+  const std::string text = io::read_file_bytes(path);  // names a folder or a missing file
   try {
-    return nlohmann::json::parse(buffer.str());
+    return nlohmann::json::parse(text);
   } catch (const nlohmann::json::parse_error& e) {
     throw Error(fmt::format("{}: not valid JSON at byte {}", path, e.byte));
   }
@@ -307,6 +377,7 @@ void add_study(CLI::App& plot) {
   sub->add_option("--input", *input, "study.json written by `posemb study`")->required();
   add_picture_options(sub, *o);
   sub->callback([input, o] {
+    check_picture(*o);
     const plot::LineChart chart = plot::study_chart(read_json_file(*input), *input);
     save_picture(chart, *o);
     write_data(*o, {{"kind", "study"}, {"series", series_json(chart.series)}, {"note", chart.note}});
@@ -329,6 +400,7 @@ void add_attention(CLI::App& plot) {
   sub->add_option("--layer", a->layer, "Which block (0 = the first)")->default_val(0);
   add_picture_options(sub, *o);
   sub->callback([a, o] {
+    check_picture(*o);
     const model::CheckpointManifest manifest = model::read_checkpoint_manifest(a->checkpoint);
     model::Gpt gpt = model::load_checkpoint_model(a->checkpoint);
     const data::TextTokenizer tokenizer = data::TextTokenizer::from_name(manifest.run.tokenizer);

@@ -13,6 +13,8 @@
 //   posemb positions shaw --length 8 --clip 4
 #include <fmt/format.h>
 
+#include <cmath>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -31,6 +33,8 @@
 #include "posemb/positional/shaw.hpp"
 #include "posemb/positional/sinusoidal.hpp"
 #include "posemb/positional/t5_bias.hpp"
+#include "print_memory.hpp"
+#include "usage_error.hpp"
 
 namespace posemb::cli {
 namespace {
@@ -43,6 +47,23 @@ PositionsReport header(pos::SchemeKind kind) {
   report.value("scheme", pos::scheme_name(kind));
   report.value("acts_on", pos::placement_name(pos::placement_of(kind)));
   return report;
+}
+
+// A command-line value that cannot be used: "--dim 3: must be even and at least 2 (...)".
+template <class T>
+void require_option(bool ok, std::string_view option, const T& value, std::string_view rule) {
+  if (!ok) throw UsageError(fmt::format("{} {}: {}", option, value, rule));
+}
+
+bool finite_above_one(double value) { return value > 1.0 && std::isfinite(value); }
+
+pos::SinusoidalLayout parse_layout_option(const std::string& name) {
+  try {
+    return pos::parse_sinusoidal_layout(name);
+  } catch (const Error&) {
+    throw UsageError(fmt::format(
+        "--layout {}: unknown layout; use interleaved (Vaswani) or concat (tensor2tensor / fairseq)", name));
+  }
 }
 
 // A [rows, cols] float32 tensor from row-major values.
@@ -62,7 +83,7 @@ std::vector<Index> parse_positions(const std::string& list) {
       used = 0;
     }
     if (item.empty() || used != item.size() || value < 0)
-      throw Error(fmt::format("--positions: '{}' is not a non-negative integer (expected e.g. 0,1,4096)", item));
+      throw UsageError(fmt::format("--positions: '{}' is not a non-negative integer (expected e.g. 0,1,4096)", item));
     out.push_back(value);
     begin = end + 1;
   }
@@ -114,10 +135,23 @@ void add_sinusoidal(CLI::App& positions) {
   sub->add_flag("--double-angles", o->double_angles, "Angles in double instead of float32 (the references' choice)");
   add_output_options(sub, o->out);
   sub->callback([o] {
-    o->params.layout = pos::parse_sinusoidal_layout(o->layout);
+    const Index dim = o->params.dim;
+    require_option(o->length >= 1, "--length", o->length, "the table needs at least 1 position");
+    require_option(dim >= 2 && dim % 2 == 0, "--dim", dim,
+                   "must be even and at least 2 (each pair of channels holds a sin and a cos)");
+    require_option(finite_above_one(o->params.base), "--base", o->params.base,
+                   "must be a finite number greater than 1");
+    require_option(o->params.first_position >= 0, "--start", o->params.first_position, "must be 0 or more");
+    require_option(o->params.first_position <= std::numeric_limits<Index>::max() - o->length, "--start",
+                   o->params.first_position, "is too large: the last position would not fit in 64 bits");
+    require_option(std::isfinite(o->params.scale), "--scale", o->params.scale, "must be finite");
+    o->params.layout = parse_layout_option(o->layout);
     if (o->double_angles) o->params.precision = pos::AnglePrecision::kFloat64;
+    MemoryEstimate need;
+    add_printed_tensor(need, "the table", {o->length, dim}, ValueKind::kFloat32, o->out.format, "it");
+    require_memory_for(fmt::format("--length {} --dim {}", o->length, dim), need);
     const pos::SinusoidalPositions sinusoidal(o->params);
-    const Tensor table = sinusoidal.table(o->length);
+    Tensor table = sinusoidal.table(o->length);
     PositionsReport report = header(pos::SchemeKind::kSinusoidal);
     report.value("layout", pos::sinusoidal_layout_name(o->params.layout));
     report.value("dim", o->params.dim);
@@ -125,7 +159,7 @@ void add_sinusoidal(CLI::App& positions) {
     report.value("first_position", o->params.first_position);
     report.value("scale", o->params.scale);
     report.value("angles", o->double_angles ? "float64" : "float32");
-    report.tensor("values", table, "shape");
+    report.tensor("values", std::move(table), "shape");
     o->out.print(report);
   });
 }
@@ -143,9 +177,10 @@ std::vector<Index> token_positions(const std::string& list, Index offset, Index 
   const auto count = static_cast<Index>(given.size());
   if (count == batch * seq) return given;
   if (count != seq)
-    throw Error(fmt::format("--positions has {} entries; the tensor needs seq = {} (shared by every row) or batch x seq "
-                            "= {}",
-                            count, seq, batch * seq));
+    throw UsageError(
+        fmt::format("--positions has {} entries; the tensor needs seq = {} (shared by every row) or batch x seq "
+                    "= {}",
+                    count, seq, batch * seq));
   for (Index b = 0; b < batch; ++b) positions.insert(positions.end(), given.begin(), given.end());
   return positions;
 }
@@ -156,21 +191,37 @@ constexpr Index kMaxAppliedPosition = Index{1} << 24;
 
 template <class RopeOptions>
 void apply_rope_to_file(const pos::RopeParams& params, const RopeOptions& o) {
-  Tensor x = io::read_npy(o.apply);
-  const Shape given = x.shape();
-  if (x.rank() == 3) x.reshape({1, given[0], given[1], given[2]});
-  if (x.rank() != 4)
+  require_option(o.offset >= 0, "--offset", o.offset, "must be 0 or more (the position of every row's first token)");
+  require_option(o.offset < kMaxAppliedPosition, "--offset", o.offset,
+                 fmt::format("is past {} (2^24), where float32 positions stop being exact", kMaxAppliedPosition));
+  // The shape from the header: sizes are checked before the tensor is read.
+  const Shape given = io::read_npy_header(o.apply).shape;
+  Shape shape = given;
+  if (shape.size() == 3) shape.insert(shape.begin(), 1);
+  if (shape.size() != 4)
     throw Error(fmt::format("--apply {}: shape {} is neither [batch, seq, heads, head_dim] nor [seq, heads, head_dim]",
                             o.apply, shape_to_string(given)));
-  if (x.size(3) != params.head_dim)
-    throw Error(fmt::format("--apply {}: the last dimension is {}, but the RoPE's head_dim is {}", o.apply, x.size(3),
+  if (shape[3] != params.head_dim)
+    throw Error(fmt::format("--apply {}: the last dimension is {}, but the RoPE's head_dim is {}", o.apply, shape[3],
                             params.head_dim));
-  const std::vector<Index> positions = token_positions(o.positions, o.offset, x.size(0), x.size(1));
+  const std::vector<Index> positions = token_positions(o.positions, o.offset, shape[0], shape[1]);
   const Index last = positions.empty() ? 0 : *std::max_element(positions.begin(), positions.end());
   if (last >= kMaxAppliedPosition)
-    throw Error(fmt::format("--positions / --offset: position {} is past {} (2^24), where float32 positions stop "
-                            "being exact",
-                            last, kMaxAppliedPosition));
+    throw UsageError(
+        fmt::format("--positions / --offset: position {} is past {} (2^24), where float32 positions "
+                    "stop being exact",
+                    last, kMaxAppliedPosition));
+  MemoryEstimate need;
+  need.add(fmt::format("the cos/sin cache of positions 0 to {}", last), {2, last + 1, params.rotary_dim / 2},
+           sizeof(float), "float32 values");
+  need.add("the tensor and its rotation", given, 2 * sizeof(float));
+  const double per_value = print_bytes_per_value(o.out.format, ValueKind::kFloat32);
+  if (per_value > 0) need.add(fmt::format("writing it as {}", o.out.format), given, per_value);
+  require_memory_for(fmt::format("--apply {} ({} values) at positions up to {}", o.apply, shape_numel(given), last),
+                     need);
+
+  Tensor x = io::read_npy(o.apply);
+  x.reshape(shape);
   const auto precision = o.double_angles ? pos::AnglePrecision::kFloat64 : pos::AnglePrecision::kFloat32;
   const pos::Rope rope(params, last + 1, precision, o.seq_len);
   Tensor rotated(x.shape());
@@ -229,21 +280,54 @@ void add_rope(CLI::App& positions) {
   add_output_options(sub, o->out,
                      "json, torch (as PyTorch prints tensors), or npy (with --apply: the rotated tensor, to -o)",
                      {"json", "torch", "npy"});
-  sub->callback([o] {
+  sub->callback([o, sub] {
+    require_option(o->p_rope >= 0.0 && o->p_rope <= 1.0, "--p-rope", o->p_rope,
+                   "must be in [0, 1] (the fraction of the frequencies kept)");
+    if (o->seq_len) require_option(*o->seq_len >= 0, "--seq-len", *o->seq_len, "must be 0 or more");
+    if (o->apply.empty() && o->out.format == "npy")
+      throw UsageError("--format npy writes the rotated tensor of --apply FILE.npy; give --apply");
     pos::RopeParams params;
+    std::string source;  // where the sizes came from, for a memory error
     if (!o->config.empty()) {
       params = pos::rope_params_from_hf_config_file(o->config);
-    } else if (o->head_dim > 0) {
+      source = fmt::format("--config {} (head_dim {})", o->config, params.head_dim);
+    } else {
+      if (o->head_dim <= 0)
+        throw UsageError(sub->count("--head-dim") > 0
+                             ? fmt::format("--head-dim {}: must be a positive number; give --config FILE (a Hugging "
+                                           "Face config.json) or --head-dim N",
+                                           o->head_dim)
+                             : "positions rope: give --config FILE (a Hugging Face config.json) or --head-dim N");
+      if (sub->count("--rotary-dim") > 0) {
+        require_option(
+            o->rotary_dim > 0 && o->rotary_dim % 2 == 0 && o->rotary_dim <= o->head_dim, "--rotary-dim", o->rotary_dim,
+            fmt::format("must be even, positive and at most --head-dim {} (channels rotate in pairs)", o->head_dim));
+      } else {
+        require_option(o->head_dim % 2 == 0, "--head-dim", o->head_dim,
+                       "must be even when every channel rotates (channels rotate in pairs); give an even "
+                       "--rotary-dim below it to rotate only part of the head");
+      }
+      require_option(finite_above_one(o->theta), "--theta", o->theta, "must be a finite number greater than 1");
       params.head_dim = o->head_dim;
       params.rotary_dim = o->rotary_dim > 0 ? o->rotary_dim : o->head_dim;
       params.theta = o->theta;
       params.pairing = o->interleaved ? pos::RopePairing::kInterleaved : pos::RopePairing::kHalves;
-    } else {
-      throw Error("positions rope: give --config FILE or --head-dim N");
+      source = fmt::format("--head-dim {}", o->head_dim);
     }
     params.kept_frequency_fraction = o->p_rope;
     if (!o->apply.empty()) return apply_rope_to_file(params, *o);
-    if (o->out.format == "npy") throw Error("--format npy writes the rotated tensor of --apply FILE.npy; give --apply");
+    const std::vector<Index> at = o->positions.empty() ? std::vector<Index>{} : parse_positions(o->positions);
+    const Index half = params.rotary_dim / 2;
+    MemoryEstimate need;
+    add_printed_tensor(need, "the inverse frequencies", {half}, ValueKind::kFloat32, o->out.format);
+    if (!at.empty()) {
+      const auto count = static_cast<Index>(at.size());
+      need.add("cos and sin at the positions", {2, count, half}, 2 * sizeof(float));
+      need.add(fmt::format("printing them as {}", o->out.format), {2, count, half},
+               print_bytes_per_value(o->out.format, ValueKind::kFloat32));
+      source += fmt::format(" --positions ({} of them)", count);
+    }
+    require_memory_for(source, need);
     const pos::RopeFrequencies f = pos::compute_rope_frequencies(params, o->seq_len);
     PositionsReport report = header(pos::SchemeKind::kRope);
     report.value("rope_type", pos::rope_type_name(params.scaling.type));
@@ -254,8 +338,7 @@ void add_rope(CLI::App& positions) {
     if (o->seq_len) report.value("seq_len", *o->seq_len);
     report.value("attention_factor", f.attention_factor);
     report.tensor("inv_freq", Tensor({static_cast<Index>(f.inv_freq.size())}, f.inv_freq));
-    if (!o->positions.empty()) {
-      const auto at = parse_positions(o->positions);
+    if (!at.empty()) {
       const auto precision = o->double_angles ? pos::AnglePrecision::kFloat64 : pos::AnglePrecision::kFloat32;
       const pos::RopeCache cache = pos::rope_cos_sin_at(f, at, precision);
       report.value("angles", o->double_angles ? "float64" : "float32");
@@ -286,9 +369,23 @@ void add_axial_rope(CLI::App& positions) {
   sub->add_flag("--double-angles", o->double_angles, "Angles in double instead of float32");
   add_output_options(sub, o->out);
   sub->callback([o] {
-    if (o->rows < 1 || o->cols < 1)
-      throw Error(fmt::format("positions axial-rope: --rows and --cols must be 1 or more, got {} and {}", o->rows,
-                              o->cols));
+    const Index head_dim = o->params.head_dim;
+    require_option(head_dim > 0 && head_dim % 4 == 0, "--head-dim", head_dim,
+                   "must be a positive multiple of 4 (each half of the head rotates pairs of channels)");
+    require_option(o->rows >= 1, "--rows", o->rows, "the grid needs at least 1 row");
+    require_option(o->cols >= 1, "--cols", o->cols, "the grid needs at least 1 column");
+    require_option(finite_above_one(o->params.theta), "--theta", o->params.theta,
+                   "must be a finite number greater than 1");
+    // cos and sin of each token's row and column: 4 tables of rows x cols x head_dim / 4 values,
+    // built as vectors and copied into the report's tensors; the cache covers max(rows, cols).
+    MemoryEstimate need;
+    add_printed_tensor(need, "cos and sin of every token's row and column", {o->rows, o->cols, head_dim},
+                       ValueKind::kFloat32, o->out.format);
+    need.add("their tables before printing", {o->rows, o->cols, head_dim}, sizeof(float));
+    need.add("each token's row and column", {2, o->rows, o->cols},
+             sizeof(Index) + print_bytes_per_value(o->out.format, ValueKind::kInt64));
+    need.add("the cos/sin cache", {std::max(o->rows, o->cols), head_dim / 2}, sizeof(float));
+    require_memory_for(fmt::format("--head-dim {} --rows {} --cols {}", head_dim, o->rows, o->cols), need);
     o->params.pairing = o->interleaved ? pos::RopePairing::kInterleaved : pos::RopePairing::kHalves;
     const auto precision = o->double_angles ? pos::AnglePrecision::kFloat64 : pos::AnglePrecision::kFloat32;
     const pos::AxialRope axial(o->params, std::max(o->rows, o->cols), precision);
@@ -327,15 +424,22 @@ void add_alibi(CLI::App& positions) {
   sub->add_flag("--symmetric", o->symmetric, "-m|j - i| (bidirectional) instead of m (j - i)");
   add_output_options(sub, o->out);
   sub->callback([o] {
-    if (o->length < 0) throw Error(fmt::format("positions alibi: --length must be 0 or more, got {}", o->length));
+    require_option(o->heads >= 1, "--heads", o->heads, "must be at least 1");
+    require_option(o->length >= 1, "--length", o->length, "must be at least 1");
+    require_option(
+        o->q_start >= 0 && o->q_start < o->length, "--q-start", o->q_start,
+        fmt::format("must be in [0, --length {}): the queries are at positions --q-start to --length - 1", o->length));
+    const Index q_len = o->length - o->q_start;
+    MemoryEstimate need;
+    add_printed_tensor(need, "the biases", {o->heads, q_len, o->length}, ValueKind::kFloat32, o->out.format);
+    require_memory_for(fmt::format("--heads {} --length {}", o->heads, o->length), need);
     const pos::Alibi alibi({o->heads, o->symmetric ? pos::AlibiDirection::kSymmetric : pos::AlibiDirection::kCausal});
-    const Index q_len = std::max<Index>(o->length - o->q_start, 0);
-    const Tensor bias = alibi.bias_matrix(q_len, o->length, o->q_start, 0);
+    Tensor bias = alibi.bias_matrix(q_len, o->length, o->q_start, 0);
     PositionsReport report = header(pos::SchemeKind::kAlibi);
     report.value("form", o->symmetric ? "-m|j-i|" : "m(j-i)");
     report.tensor("slopes", Tensor({o->heads}, alibi.slopes()));
     report.value("q_start", o->q_start);
-    report.tensor("bias", bias, "shape");
+    report.tensor("bias", std::move(bias), "shape");
     o->out.print(report);
   });
 }
@@ -358,12 +462,28 @@ void add_t5(CLI::App& positions) {
   add_output_options(sub, o->out);
   sub->callback([o] {
     o->params.bidirectional = !o->causal;
-    const IdTensor buckets = pos::t5_bucket_matrix(o->params, o->length, o->length);
+    require_option(o->length >= 1, "--length", o->length, "must be at least 1");
+    const Index min_buckets = o->params.bidirectional ? 4 : 2;
+    require_option(o->params.num_buckets >= min_buckets, "--num-buckets", o->params.num_buckets,
+                   fmt::format("must be at least {} for {} buckets", min_buckets,
+                               o->params.bidirectional ? "bidirectional" : "causal (--causal)"));
+    as_usage_error([&] {
+      try {
+        pos::validate(o->params);
+      } catch (const Error& e) {
+        throw Error(fmt::format("--num-buckets {} --max-distance {}: {}", o->params.num_buckets, o->params.max_distance,
+                                e.what()));
+      }
+    });
+    MemoryEstimate need;
+    add_printed_tensor(need, "the T5 buckets", {o->length, o->length}, ValueKind::kInt64, o->out.format);
+    require_memory_for(fmt::format("--length {}", o->length), need);
+    IdTensor buckets = pos::t5_bucket_matrix(o->params, o->length, o->length);
     PositionsReport report = header(pos::SchemeKind::kT5);
     report.value("num_buckets", o->params.num_buckets);
     report.value("max_distance", o->params.max_distance);
     report.value("bidirectional", o->params.bidirectional);
-    report.tensor("buckets", buckets, "shape");
+    report.tensor("buckets", std::move(buckets), "shape");
     o->out.print(report);
   });
 }
@@ -379,11 +499,18 @@ void add_shaw(CLI::App& positions) {
   sub->add_option("--length", o->length, "Number of queries and keys")->required();
   add_output_options(sub, o->out);
   sub->callback([o] {
-    const IdTensor index = pos::shaw_index_matrix(o->clip, o->length, o->length);
+    require_option(o->clip >= 1, "--clip", o->clip, "must be at least 1 (the largest relative distance kept)");
+    require_option(o->clip <= (std::numeric_limits<Index>::max() - 1) / 2, "--clip", o->clip,
+                   "is too large: the tables' 2k + 1 rows would not fit in 64 bits");
+    require_option(o->length >= 1, "--length", o->length, "must be at least 1");
+    MemoryEstimate need;
+    add_printed_tensor(need, "the relative-position indices", {o->length, o->length}, ValueKind::kInt64, o->out.format);
+    require_memory_for(fmt::format("--length {}", o->length), need);
+    IdTensor index = pos::shaw_index_matrix(o->clip, o->length, o->length);
     PositionsReport report = header(pos::SchemeKind::kShaw);
     report.value("max_relative_position", o->clip);
     report.value("table_rows", 2 * o->clip + 1);
-    report.tensor("index", index, "shape");
+    report.tensor("index", std::move(index), "shape");
     o->out.print(report);
   });
 }

@@ -6,9 +6,7 @@
 #include <fmt/format.h>
 
 #include <array>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -16,10 +14,12 @@
 #include "output.hpp"
 #include "usage_error.hpp"
 #include "posemb/core/error.hpp"
+#include "posemb/io/file.hpp"
 #include "posemb/plot/chart.hpp"
 #include "posemb/plot/scheme_figures.hpp"
 #include "posemb/plot/study_chart.hpp"
 #include "posemb/positional/sinusoidal.hpp"
+#include "usage_error.hpp"
 
 namespace posemb::cli {
 namespace {
@@ -78,13 +78,10 @@ std::string study_section(const std::string& path) {
   if (path.empty())
     return "<p>No study was given. Run <code>posemb study</code> (or <code>posemb study --quick</code>), then "
            "<code>posemb report --study runs/study/study.json</code>.</p>\n";
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(fmt::format("--study {}: cannot open", path));
-  std::stringstream buffer;
-  buffer << in.rdbuf();
+  const std::string text = io::read_file_bytes(path);  // names a folder or a missing file
   nlohmann::json study;
   try {
-    study = nlohmann::json::parse(buffer.str());
+    study = nlohmann::json::parse(text);
   } catch (const nlohmann::json::parse_error& e) {
     throw Error(fmt::format("--study {}: not valid JSON at byte {}", path, e.byte));
   }

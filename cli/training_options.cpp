@@ -3,14 +3,18 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <algorithm>
 #include <cmath>
 #include <tuple>
 #include <cstdio>
 #include <thread>
+#include <vector>
 
 #include "posemb/core/error.hpp"
+#include "posemb/core/memory_budget.hpp"
+#include "posemb/data/text_tokenizer.hpp"
 #include "usage_error.hpp"
 
 namespace posemb::cli {
@@ -24,6 +28,7 @@ void TrainingOptions::add_to(CLI::App& cmd, bool with_scheme) {
       ->capture_default_str();
   cmd.add_option("--cache-dir", cache_dir,
                  "where token caches go (default: $XDG_CACHE_HOME/posemb or ~/.cache/posemb)");
+  has_scheme_ = with_scheme;
   if (with_scheme)
     cmd.add_option("--scheme", scheme, "positional scheme: none, learned, sinusoidal, rope, alibi, t5, shaw")
         ->capture_default_str();
@@ -59,6 +64,39 @@ void TrainingOptions::add_to(CLI::App& cmd, bool with_scheme) {
       ->capture_default_str();
   cmd.add_option("--threads", threads, "threads (0: every core; results are the same for any count)")
       ->capture_default_str();
+  cmd.parse_complete_callback([this] { check_memory(); });
+}
+
+void TrainingOptions::check_memory() const {
+  // Sizes or a scheme that are not valid are left to the command's validation (model_config),
+  // which names them.
+  model::GptConfig config = model;
+  try {
+    config.scheme = model::parse_position_scheme(scheme);
+  } catch (const Error&) {
+    return;
+  }
+  if (config.layers < 1 || config.heads < 1 || config.channels < 1 || config.context_length < 1 || training.batch < 1)
+    return;
+  const Index vocab = data::TextTokenizer::vocab_size_of(tokenizer).value_or(0);
+  config.vocab_size = vocab;  // 0 for a rank file, whose vocabulary is not known before it is read
+  // `posemb study` (no --scheme) trains every scheme: the largest estimate.
+  std::vector<model::PositionScheme> schemes{config.scheme};
+  if (!has_scheme_) schemes = model::all_position_schemes();
+  MemoryEstimate largest;
+  for (const model::PositionScheme s : schemes) {
+    config.scheme = s;
+    const MemoryEstimate need = model::training_memory(config, training);
+    if (need.bytes() > largest.bytes()) largest = need;
+  }
+  std::string options = fmt::format("--channels {} --layers {} --context {} --batch {}", model.channels, model.layers,
+                                    model.context_length, training.batch);
+  if (vocab > 0) options += fmt::format(" (--tokenizer {}: {} tokens)", tokenizer, vocab);
+  try {
+    require_memory(options, largest);
+  } catch (const Error& e) {
+    throw UsageError(e.what());
+  }
 }
 
 model::GptConfig TrainingOptions::model_config(Index vocab_size) const {

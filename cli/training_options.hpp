@@ -22,14 +22,24 @@ struct TrainingOptions {
   int threads = 0;  // 0: every core
   double validation_fraction = 0.1;
 
-  // Registers the options with these members' current values as defaults.
+  // Registers the options with these members' current values as defaults, and check_memory to
+  // run as soon as the command line is parsed: before the command reads a corpus or makes a
+  // folder.
   void add_to(CLI::App& command, bool with_scheme);
+  // A usage error naming the options when the model's parameters, gradients and AdamW moments
+  // and the activations of one batch (model::training_memory) would not fit in memory. The
+  // vocabulary is --tokenizer's when it is known without reading a file, else counted as 0.
+  // Sizes that are not valid pass: model_config reports them.
+  void check_memory() const;
   // The validated model config (vocab_size from the tokenizer).
   model::GptConfig model_config(Index vocab_size) const;
   int thread_count() const;
   // The default warmup (100 steps, or a preset's) when --warmup was not given: cut to a tenth of
   // --steps when it would not fit in them (--steps 40 trains with 4 warmup steps).
   void fit_warmup(const CLI::App& command);
+
+ private:
+  bool has_scheme_ = true;  // false for `posemb study`, which trains every scheme
 };
 
 // What a saved run (a train checkpoint, a study's study-run.json) was configured with.

@@ -1,5 +1,5 @@
 #pragma once
-// The command line's error contract (README "Errors and exit codes"):
+// The command line's error contract (docs/promises.md, "Errors and exit codes"):
 //   exit 0  success
 //   exit 1  a failure while doing the work: a file that cannot be read or written, bad data
 //           in an input file, a disk that is full (posemb::Error)

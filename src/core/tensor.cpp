@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "posemb/core/memory_budget.hpp"
+
 namespace posemb::detail {
 
 void throw_rank_mismatch(const Shape& shape, std::size_t index_count) {
@@ -32,6 +34,16 @@ void throw_bad_reshape(const Shape& from, const Shape& to, bool contiguous) {
 
 void throw_value_count(const Shape& shape, std::size_t value_count) {
   throw Error(fmt::format("shape {} needs {} values, got {}", shape_to_string(shape), shape_numel(shape), value_count));
+}
+
+Index checked_allocation_numel(const Shape& shape, std::size_t value_bytes, const char* value_type) {
+  const Index numel = shape_numel(shape);
+  // Most tensors are small: no message is built and no system limit read for them.
+  if (static_cast<double>(numel) * static_cast<double>(value_bytes) < kCheckedAllocationBytes) return numel;
+  MemoryEstimate need;
+  need.add("its values", shape, static_cast<double>(value_bytes), fmt::format("{} values", value_type));
+  require_allocation(fmt::format("tensor of shape {}", shape_to_string(shape)), need);
+  return numel;
 }
 
 }  // namespace posemb::detail

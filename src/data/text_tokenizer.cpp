@@ -51,6 +51,17 @@ TextTokenizer TextTokenizer::from_name(std::string_view name) {
   return TextTokenizer(std::move(label), vocab, std::move(encoder));
 }
 
+std::optional<Index> TextTokenizer::vocab_size_of(std::string_view name) {
+  if (name == "bytes") return 256;
+  const auto known = tokenizer::Encoding::known_names();
+  if (std::find(known.begin(), known.end(), name) == known.end()) return std::nullopt;
+  const tokenizer::EncodingSpec& spec = tokenizer::Encoding::spec_of(name);
+  if (spec.n_vocab) return static_cast<Index>(*spec.n_vocab);
+  Index after_specials = 0;
+  for (const auto& special : spec.special_tokens) after_specials = std::max(after_specials, Index(special.rank) + 1);
+  return after_specials;
+}
+
 std::vector<std::uint32_t> TextTokenizer::encode(std::string_view text) const {
   if (encoder_ != nullptr) {
     // Special tokens are text here: a corpus that contains "<|endoftext|>" trains on its pieces.

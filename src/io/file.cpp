@@ -81,9 +81,18 @@ void replace_atomically(const std::filesystem::path& shown, const std::filesyste
 }  // namespace
 
 std::string read_file_bytes(const std::filesystem::path& path) {
+  // A folder opens for reading on Linux; only the first read fails (EISDIR), and libstdc++'s
+  // filebuf reports that with an exception rather than the stream's state.
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) throw Error(fmt::format("{}: is a folder, not a file", path.string()));
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error(fmt::format("{}: cannot open for reading: {}", path.string(), std::strerror(errno)));
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string bytes;
+  try {
+    bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  } catch (const std::ios_base::failure& e) {
+    throw Error(fmt::format("{}: read failed: {}", path.string(), e.code().message()));
+  }
   if (in.bad()) throw Error(fmt::format("{}: read failed", path.string()));
   return bytes;
 }

@@ -296,14 +296,26 @@ void SafetensorsFile::validate() {
   std::uint64_t header_length = 0;
   for (std::size_t i = kLengthBytes; i-- > 0;)
     header_length = (header_length << 8) | static_cast<std::uint64_t>(bytes[i]);
+  const std::uint64_t rest = bytes.size() - kLengthBytes;
+  // Past the end of the file: a safetensors file cut short, if a JSON header starts at byte 8;
+  // otherwise (text, an image, a .npy file) the first 8 bytes were never a header length.
+  const bool json_follows = rest > 0 && bytes[kLengthBytes] == std::byte{'{'};
+  if (header_length > rest && (header_length > kMaxHeaderBytes || !json_follows)) {
+    throw Error(fmt::format(
+        "{}: not a safetensors file: the header length at byte 0 is {}, but only {} bytes follow "
+        "it{}",
+        file, header_length, rest,
+        header_length > kMaxHeaderBytes ? fmt::format(" (and the format allows at most {})", kMaxHeaderBytes)
+                                        : std::string(", and byte 8 is not the '{' that starts a JSON header")));
+  }
   if (header_length > kMaxHeaderBytes)
     throw Error(
         fmt::format("{}: not a safetensors file: the header length at byte 0 is {}, more than the format's "
                     "limit of {} bytes",
                     file, header_length, kMaxHeaderBytes));
-  if (header_length > bytes.size() - kLengthBytes)
+  if (header_length > rest)
     throw Error(fmt::format("{}: truncated: the header length at byte 0 is {}, but only {} bytes follow it", file,
-                            header_length, bytes.size() - kLengthBytes));
+                            header_length, rest));
   data_start_ = kLengthBytes + static_cast<std::size_t>(header_length);
   const std::uint64_t buffer_size = bytes.size() - data_start_;
 

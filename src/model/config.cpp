@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "posemb/core/error.hpp"
+#include "posemb/core/memory_budget.hpp"
 
 namespace posemb::model {
 namespace {
@@ -79,6 +80,23 @@ void validate(const GptConfig& c) {
     default:
       break;
   }
+  const double parameters = parameter_count(c);
+  require_allocation(fmt::format("model config: vocab_size {}, context_length {}, layers {}, channels {}", c.vocab_size,
+                                 c.context_length, c.layers, c.channels),
+                     MemoryEstimate().add(fmt::format("its {:.3g} parameters and their gradients", parameters),
+                                          2 * parameters * sizeof(float)));
+}
+
+double parameter_count(const GptConfig& c) {
+  const auto v = static_cast<double>(c.vocab_size), l = static_cast<double>(c.context_length),
+             ch = static_cast<double>(c.channels), d = static_cast<double>(c.head_dim());
+  double per_layer = 12 * ch * ch + 13 * ch;
+  if (c.scheme == PositionScheme::kShaw)
+    per_layer += 2 * (2 * static_cast<double>(c.shaw_max_relative_position) + 1) * d;
+  double total = v * ch + static_cast<double>(c.layers) * per_layer + 2 * ch;
+  if (c.scheme == PositionScheme::kLearned) total += l * ch;
+  if (c.scheme == PositionScheme::kT5) total += static_cast<double>(c.t5_num_buckets) * static_cast<double>(c.heads);
+  return total;
 }
 
 Index max_sequence_length(const GptConfig& config) {

@@ -76,6 +76,8 @@ struct Gpt::Workspace {
   FloatBuffer dresidual, dln, dattn, dqkv, dhidden;
 
   void prepare(const GptConfig& c, Index b, Index t, bool keep) {
+    if (b != batch || t != seq || keep != keep_all)
+      require_allocation(fmt::format("model: a batch of {} x {} tokens", b, t), workspace_memory(c, b, t, keep));
     const Index n = b * t, ch = c.channels;
     batch = b;
     seq = t;
@@ -111,6 +113,43 @@ struct Gpt::Workspace {
   }
   BlockActivations& acts_of(Index layer) { return acts[keep_all ? static_cast<std::size_t>(layer) : 0]; }
 };
+
+MemoryEstimate workspace_memory(const GptConfig& c, Index batch, Index seq, bool training) {
+  // As Workspace::prepare, Gpt::backward and PositionHooks::prepare size their buffers, in floats.
+  const auto b = static_cast<double>(batch), t = static_cast<double>(seq), n = b * t;
+  const auto ch = static_cast<double>(c.channels), h = static_cast<double>(c.heads),
+             d = static_cast<double>(c.head_dim()), v = static_cast<double>(c.vocab_size),
+             layers = static_cast<double>(c.layers);
+  const double per_block = 15 * n * ch + n * h + 4 * n;  // ln1 qkv attn mid ln2 fc gelu, lse, LayerNorm stats
+  double floats = (training ? layers + 1 : 2) * n * ch + (training ? layers : 1) * per_block;
+  const double chunk = v > 0 ? std::min(n, std::max(64.0, std::floor(std::ldexp(1.0, 25) / v / 64) * 64)) : 0;
+  floats += n * ch + 3 * n + chunk * v;  // ln_f and its stats, losses, the logits chunk
+  if (training) {
+    floats += 10 * n * ch;  // dresidual, dln, dattn, dqkv, dhidden
+    if (c.scheme == PositionScheme::kAlibi || c.scheme == PositionScheme::kT5) floats += b * h * t;
+    if (c.scheme == PositionScheme::kShaw)
+      floats += b * h * 2 * (2 * static_cast<double>(c.shaw_max_relative_position) + 1) * d;
+  }
+  const double positions = std::max(t, static_cast<double>(c.context_length));
+  switch (c.scheme) {
+    case PositionScheme::kSinusoidal:
+      floats += 2 * positions * ch + 2 * positions;
+      break;
+    case PositionScheme::kRope:
+      floats += positions * d + 2 * positions;
+      break;
+    case PositionScheme::kAlibi:
+      floats += 3 * h * positions;
+      break;
+    case PositionScheme::kT5:
+      floats += h * positions + 2 * positions;
+      break;
+    default:
+      break;
+  }
+  return MemoryEstimate().add(fmt::format("the activations of a batch of {} x {} tokens", batch, seq),
+                              floats * sizeof(float));
+}
 
 Gpt::Gpt(const GptConfig& config) : config_(config), work_(std::make_unique<Workspace>()) {
   validate(config_);
@@ -357,6 +396,9 @@ KvCache::KvCache(const GptConfig& config, Index batch, Index capacity)
     : batch_(batch), capacity_(capacity), channels_(config.channels) {
   if (batch < 1 || capacity < 1)
     throw Error(fmt::format("a KV cache needs batch ({}) and capacity ({}) ≥ 1", batch, capacity));
+  require_allocation(fmt::format("a KV cache of {} sequences x {} positions", batch, capacity),
+                     MemoryEstimate().add("its keys and values", {2, config.layers, batch, capacity, config.channels},
+                                          sizeof(float), "float32 values"));
   keys_.resize(static_cast<std::size_t>(config.layers));
   values_.resize(keys_.size());
   for (auto& k : keys_) k.assign(static_cast<std::size_t>(batch * capacity * config.channels), 0.0f);

@@ -29,6 +29,17 @@ void validate(const TrainingConfig& c) {
           fmt::format("must be finite and ≥ 0 (is {})", c.adamw.weight_decay));
 }
 
+MemoryEstimate training_memory(const GptConfig& model, const TrainingConfig& config) {
+  const double parameters = parameter_count(model);
+  MemoryEstimate need;
+  need.add(fmt::format("the model's {:.3g} parameters, their gradients and AdamW's two moments", parameters),
+           4 * parameters * sizeof(float));
+  const MemoryEstimate workspace = workspace_memory(model, config.batch, model.context_length, /*training=*/true);
+  need.add(fmt::format("the activations of a batch of {} x {} tokens", config.batch, model.context_length),
+           workspace.bytes());
+  return need;
+}
+
 std::string training_config_to_json(const TrainingConfig& c) {
   // float fields as their shortest decimal (0.9, not 0.8999999761581421)
   auto shortest = [](float f) { return std::stod(fmt::format("{}", f)); };

@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "posemb/core/memory_budget.hpp"
 #include "posemb/positional/score_block.hpp"
 
 namespace posemb::positional {
@@ -35,6 +36,9 @@ Alibi::Alibi(const AlibiParams& params) : params_(params) {
 }
 
 std::vector<float> Alibi::distance_bias(kernels::DistanceRange range) const {
+  require_allocation(fmt::format("alibi: {} heads x {} distances", params_.num_heads, range.count),
+                     MemoryEstimate().add("the biases by distance", {params_.num_heads, range.count}, sizeof(float),
+                                          "float32 values"));
   std::vector<float> bias(static_cast<std::size_t>(params_.num_heads * range.count));
   for (Index h = 0; h < params_.num_heads; ++h)
     for (Index k = 0; k < range.count; ++k) {
@@ -55,6 +59,11 @@ void Alibi::add_to_scores(TensorView<float> scores, Index q_start, Index k_start
 }
 
 Tensor Alibi::bias_matrix(Index q_len, Index k_len, Index q_start, Index k_start) const {
+  if (q_len < 0 || k_len < 0)
+    throw Error(fmt::format("alibi: lengths must be 0 or more, got {} queries and {} keys", q_len, k_len));
+  require_allocation(
+      fmt::format("alibi: a bias matrix of {} heads x {} queries x {} keys", params_.num_heads, q_len, k_len),
+      MemoryEstimate().add("the biases", {params_.num_heads, q_len, k_len}, sizeof(float), "float32 values"));
   Tensor out({params_.num_heads, q_len, k_len});
   add_to_scores(out.view(), q_start, k_start);
   return out;

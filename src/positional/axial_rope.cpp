@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "posemb/core/memory_budget.hpp"
 #include "posemb/kernels/rope.hpp"
 
 namespace posemb::positional {
@@ -18,7 +19,12 @@ void validate(const AxialRopeParams& p) {
 GridPositions grid_positions(Index batch, Index rows, Index cols) {
   if (batch < 0 || rows < 0 || cols < 0)
     throw Error(fmt::format("axial rope: grid {} x {} x {} has a negative size", batch, rows, cols));
+  require_allocation(
+      fmt::format("axial rope: a grid of {} x {} x {} tokens", batch, rows, cols),
+      MemoryEstimate().add("the row and column of each token", {2, batch, rows, cols}, sizeof(Index), "int64 values"));
   GridPositions out;
+  out.rows.reserve(static_cast<std::size_t>(batch * rows * cols));
+  out.cols.reserve(out.rows.capacity());
   for (Index b = 0; b < batch; ++b)
     for (Index r = 0; r < rows; ++r)
       for (Index c = 0; c < cols; ++c) {

@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "posemb/core/memory_budget.hpp"
 #include "posemb/kernels/rope.hpp"
 
 namespace posemb::positional {
@@ -13,6 +14,9 @@ RopeCache rope_cos_sin_at(const RopeFrequencies& frequencies, std::span<const In
   RopeCache cache;
   cache.positions = static_cast<Index>(positions.size());
   cache.half = static_cast<Index>(frequencies.inv_freq.size());
+  require_allocation(fmt::format("rope: cos/sin at {} positions", cache.positions),
+                     MemoryEstimate().add("the cos and sin tables", {2, cache.positions, cache.half}, sizeof(float),
+                                          "float32 values"));
   const auto count = static_cast<std::size_t>(cache.positions * cache.half);
   cache.cos.resize(count);
   cache.sin.resize(count);
@@ -39,6 +43,11 @@ RopeCache rope_cos_sin_at(const RopeFrequencies& frequencies, std::span<const In
 
 RopeCache build_rope_cache(const RopeFrequencies& frequencies, Index positions, AnglePrecision precision) {
   if (positions < 0) throw Error(fmt::format("rope: cache length must be 0 or more, got {}", positions));
+  const auto half = static_cast<Index>(frequencies.inv_freq.size());
+  require_allocation(fmt::format("rope: a cos/sin cache of {} positions", positions),
+                     MemoryEstimate()
+                         .add("the cos and sin tables", {2, positions, half}, sizeof(float), "float32 values")
+                         .add("the list of positions", {positions}, sizeof(Index)));
   std::vector<Index> all(static_cast<std::size_t>(positions));
   for (Index p = 0; p < positions; ++p) all[static_cast<std::size_t>(p)] = p;
   return rope_cos_sin_at(frequencies, all, precision);

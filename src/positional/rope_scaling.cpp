@@ -7,6 +7,7 @@
 #include <numbers>
 
 #include "posemb/core/error.hpp"
+#include "posemb/core/memory_budget.hpp"
 
 namespace posemb::positional {
 namespace {
@@ -252,6 +253,9 @@ void validate(const RopeParams& p, const RopeParamKeys& keys) {
 RopeFrequencies compute_rope_frequencies(const RopeParams& p, std::optional<Index> seq_len) {
   validate(p);
   if (seq_len && *seq_len < 0) fail(fmt::format("sequence length must be 0 or more, got {}", *seq_len));
+  require_allocation(
+      fmt::format("rope: head_dim {}, rotary dim {}", p.head_dim, p.rotary_dim),
+      MemoryEstimate().add("the inverse frequencies", {p.rotary_dim / 2}, sizeof(float), "float32 values"));
   RopeFrequencies out;
   switch (p.scaling.type) {
     case RopeType::kDefault: out.inv_freq = default_inv_freq(p.theta, p.rotary_dim); break;

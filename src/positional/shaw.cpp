@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <limits>
 
+#include "posemb/core/memory_budget.hpp"
 #include "posemb/positional/score_block.hpp"
 
 namespace posemb::positional {
@@ -11,6 +13,9 @@ namespace posemb::positional {
 void validate(const ShawParams& p) {
   if (p.max_relative_position < 1)
     throw Error(fmt::format("shaw: max_relative_position (the clip distance) must be at least 1, got {}",
+                            p.max_relative_position));
+  if (p.max_relative_position > (std::numeric_limits<Index>::max() - 1) / 2)
+    throw Error(fmt::format("shaw: max_relative_position {} is too large: its 2k + 1 table rows overflow",
                             p.max_relative_position));
   if (p.head_dim < 1) throw Error(fmt::format("shaw: head_dim must be at least 1, got {}", p.head_dim));
 }
@@ -21,7 +26,10 @@ Index shaw_relative_index(Index distance, Index max_relative_position) {
 
 IdTensor shaw_index_matrix(Index max_relative_position, Index q_len, Index k_len, Index q_start, Index k_start) {
   validate(ShawParams{max_relative_position, 1});
-  if (q_len < 0 || k_len < 0) throw Error("shaw: lengths must be 0 or more");
+  if (q_len < 0 || k_len < 0)
+    throw Error(fmt::format("shaw: lengths must be 0 or more, got {} queries and {} keys", q_len, k_len));
+  require_allocation(fmt::format("shaw: an index matrix of {} queries x {} keys", q_len, k_len),
+                     MemoryEstimate().add("the indices", {q_len, k_len}, sizeof(std::int64_t), "int64 values"));
   IdTensor out({q_len, k_len});
   for (Index i = 0; i < q_len; ++i)
     for (Index j = 0; j < k_len; ++j)

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "posemb/core/memory_budget.hpp"
 #include "posemb/kernels/position_rows.hpp"
 
 namespace posemb::positional {
@@ -34,6 +35,10 @@ SinusoidalPositions::SinusoidalPositions(const SinusoidalParams& params, Index c
   validate(params_);
   if (cache_positions < 0)
     throw Error(fmt::format("sinusoidal: cache_positions must be 0 or more, got {}", cache_positions));
+  require_allocation(fmt::format("sinusoidal: a cache of {} positions x dim {}", cache_positions, params_.dim),
+                     MemoryEstimate()
+                         .add("the cached rows", {cache_positions, params_.dim}, sizeof(float), "float32 values")
+                         .add("the frequencies", {params_.dim / 2}, sizeof(float) + sizeof(double)));
   const Index half = params_.dim / 2;
   frequencies_.resize(static_cast<std::size_t>(half));
   frequencies_f64_.resize(static_cast<std::size_t>(half));
@@ -108,6 +113,10 @@ Tensor SinusoidalPositions::rows(std::span<const Index> token_indices) const {
 
 Tensor SinusoidalPositions::table(Index count) const {
   if (count < 0) throw Error(fmt::format("sinusoidal: table length must be 0 or more, got {}", count));
+  require_allocation(fmt::format("sinusoidal: a table of {} positions x dim {}", count, params_.dim),
+                     MemoryEstimate()
+                         .add("the table", {count, params_.dim}, sizeof(float), "float32 values")
+                         .add("the list of positions", {count}, sizeof(Index)));
   std::vector<Index> indices(static_cast<std::size_t>(count));
   for (Index i = 0; i < count; ++i) indices[static_cast<std::size_t>(i)] = i;
   return rows(indices);

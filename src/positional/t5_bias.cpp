@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "posemb/core/memory_budget.hpp"
 #include "posemb/positional/score_block.hpp"
 
 namespace posemb::positional {
@@ -49,7 +50,10 @@ Index t5_relative_position_bucket(Index relative_position, const T5BiasParams& p
 
 IdTensor t5_bucket_matrix(const T5BiasParams& params, Index q_len, Index k_len, Index q_start, Index k_start) {
   validate(params);
-  if (q_len < 0 || k_len < 0) throw Error("t5: lengths must be 0 or more");
+  if (q_len < 0 || k_len < 0)
+    throw Error(fmt::format("t5: lengths must be 0 or more, got {} queries and {} keys", q_len, k_len));
+  require_allocation(fmt::format("t5: a bucket matrix of {} queries x {} keys", q_len, k_len),
+                     MemoryEstimate().add("the buckets", {q_len, k_len}, sizeof(std::int64_t), "int64 values"));
   IdTensor out({q_len, k_len});
   for (Index i = 0; i < q_len; ++i)
     for (Index j = 0; j < k_len; ++j)
@@ -65,6 +69,9 @@ T5RelativeBias::T5RelativeBias(const T5BiasParams& params, Tensor table) : param
 }
 
 std::vector<float> T5RelativeBias::distance_bias(kernels::DistanceRange range) const {
+  require_allocation(fmt::format("t5: {} heads x {} distances", params_.num_heads, range.count),
+                     MemoryEstimate().add("the biases by distance", {params_.num_heads, range.count}, sizeof(float),
+                                          "float32 values"));
   std::vector<float> bias(static_cast<std::size_t>(params_.num_heads * range.count));
   for (Index k = 0; k < range.count; ++k) {
     const Index bucket = t5_relative_position_bucket(range.min_distance + k, params_);
@@ -82,6 +89,11 @@ void T5RelativeBias::add_to_scores(TensorView<float> scores, Index q_start, Inde
 }
 
 Tensor T5RelativeBias::bias_matrix(Index q_len, Index k_len, Index q_start, Index k_start) const {
+  if (q_len < 0 || k_len < 0)
+    throw Error(fmt::format("t5: lengths must be 0 or more, got {} queries and {} keys", q_len, k_len));
+  require_allocation(
+      fmt::format("t5: a bias matrix of {} heads x {} queries x {} keys", params_.num_heads, q_len, k_len),
+      MemoryEstimate().add("the biases", {params_.num_heads, q_len, k_len}, sizeof(float), "float32 values"));
   Tensor out({params_.num_heads, q_len, k_len});
   add_to_scores(out.view(), q_start, k_start);
   return out;

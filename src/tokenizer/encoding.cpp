@@ -283,7 +283,18 @@ std::string_view Encoding::token_bytes(Rank token) const {
   if (ranks_->has_rank(token)) return ranks_->bytes_of(token);
   for (const auto& special : spec_.special_tokens)
     if (special.rank == token) return special.text;
-  throw Error(fmt::format("token id {} is not in encoding {} (ids are below {})", token, spec_.name, n_vocab_));
+  if (token >= n_vocab_)
+    throw Error(fmt::format("token id {} is out of range for encoding {}: its ids are 0 to {}", token, spec_.name,
+                            n_vocab_ - 1));
+  // A gap in the ids (cl100k_base has none at 100256, nor from 100261 to 100275).
+  std::string specials;
+  for (const auto& special : spec_.special_tokens)
+    specials += fmt::format("{}{} {}", specials.empty() ? "" : ", ", special.rank, special.text);
+  throw Error(
+      fmt::format("token id {} is unused in encoding {}: no token has it. Its ordinary tokens are {} ids from "
+                  "0 to {}{}",
+                  token, spec_.name, ranks_->size(), ranks_->max_rank(),
+                  specials.empty() ? std::string() : fmt::format(", its special tokens {}", specials)));
 }
 
 std::string Encoding::decode_bytes(std::span<const Rank> tokens) const {

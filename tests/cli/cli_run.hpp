@@ -57,11 +57,13 @@ class TempDir {
   std::filesystem::path path_;
 };
 
-inline CliRun run_posemb(const std::vector<std::string>& args, const std::string& stdin_text = "") {
+// `prefix` goes before the binary in the shell command (e.g. limits; see run_posemb_limited).
+inline CliRun run_posemb_with(const std::string& prefix, const std::vector<std::string>& args,
+                              const std::string& stdin_text) {
   const TempDir dir;
   const auto in = dir.path() / "stdin", out = dir.path() / "stdout", err = dir.path() / "stderr";
   std::ofstream(in, std::ios::binary) << stdin_text;
-  std::string command = shell_quote(POSEMB_CLI_PATH);
+  std::string command = prefix + shell_quote(POSEMB_CLI_PATH);
   for (const auto& a : args) command.append(" ").append(shell_quote(a));
   command.append(" <").append(shell_quote(in.string()));
   command.append(" >").append(shell_quote(out.string()));
@@ -72,6 +74,18 @@ inline CliRun run_posemb(const std::vector<std::string>& args, const std::string
   run.out = slurp(out);
   run.err = slurp(err);
   return run;
+}
+
+inline CliRun run_posemb(const std::vector<std::string>& args, const std::string& stdin_text = "") {
+  return run_posemb_with("", args, stdin_text);
+}
+
+// Runs posemb with its address space limited to `memory_mib` (ulimit -v) and its time to
+// `seconds`: for the tests of sizes that must be refused before they are allocated, so that a
+// regression fails ("out of memory", or killed) instead of swapping the machine.
+inline CliRun run_posemb_limited(const std::vector<std::string>& args, int memory_mib = 2048, int seconds = 60) {
+  return run_posemb_with(
+      "ulimit -v " + std::to_string(memory_mib * 1024) + " && exec timeout " + std::to_string(seconds) + " ", args, "");
 }
 
 }  // namespace posemb::testing

@@ -17,6 +17,7 @@ namespace posemb {
 namespace {
 
 using testing::run_posemb;
+using testing::TempDir;
 
 TEST(EmbedCli, HelpListsEveryOption) {
   const auto run = run_posemb({"embed", "--help"});
@@ -66,12 +67,14 @@ struct ErrorCase {
   std::string message;  // a part of stderr
 };
 
-void expect_errors(std::initializer_list<ErrorCase> cases, const std::vector<std::string>& prefix = {"embed"}) {
+// Exit 1: a failure with a file or the text; 2: a command-line value posemb cannot use.
+void expect_errors(std::initializer_list<ErrorCase> cases, const std::vector<std::string>& prefix = {"embed"},
+                   int exit_code = 1) {
   for (const auto& c : cases) {
     std::vector<std::string> args = prefix;
     args.insert(args.end(), c.args.begin(), c.args.end());
     const auto run = run_posemb(args);
-    EXPECT_EQ(run.exit_code, 1) << c.message;
+    EXPECT_EQ(run.exit_code, exit_code) << c.message;
     EXPECT_EQ(run.out, "") << c.message;
     EXPECT_EQ(run.err.rfind("posemb: error: ", 0), 0u) << run.err;
     EXPECT_NE(run.err.find(c.message), std::string::npos) << "stderr: " << run.err << "expected: " << c.message;
@@ -79,26 +82,54 @@ void expect_errors(std::initializer_list<ErrorCase> cases, const std::vector<std
 }
 
 TEST(EmbedCli, BadOptionsAreClearErrorsOnStderr) {
-  expect_errors({
-      {{"--scheme", "fourier"}, "--scheme fourier: unknown scheme; use learned, sinusoidal or nope"},
-      {{"--scheme", "rope"}, "--scheme rope: rope acts inside attention, on the queries and keys, not on the input "
-                             "embeddings, so `posemb embed` has nothing to add; see its values with `posemb "
-                             "positions rope`"},
-      {{"--scheme", "axial-rope"}, "on the queries and keys, not on the input embeddings"},
-      {{"--scheme", "alibi"}, "alibi acts inside attention, on the attention scores"},
-      {{"--scheme", "t5"}, "t5 acts inside attention, on the attention scores"},
-      {{"--scheme", "shaw"}, "`posemb positions shaw`"},
-      {{"--scheme", "sinusoidal", "--weights", "w.safetensors", "--position-table", "wpe"},
-       "--position-table names a learned position table, but --scheme sinusoidal has none"},
-      {{"--layout", "concat"}, "--layout, --base, --start and --scale set sinusoidal positions, not --scheme learned"},
-      {{"--scheme", "sinusoidal", "--layout", "spiral"}, "spiral"},
-      {{"--scheme", "sinusoidal", "--dim", "3"}, "dim"},
-      {{"--dim", "0"}, "--dim must be at least 1, got 0"},
-      {{"--context", "-3"}, "--context must be at least 1, got -3"},
-      {{"--format", "xml"}, "--format xml: unknown format"},
-      {{"--token-table", "x"}, "give the file with --weights"},
-      {{"--weights", "/nonexistent/gpt2.safetensors", "--seed", "1"}, "give one or the other"},
-  });
+  expect_errors(
+      {
+          {{"--scheme", "fourier"}, "--scheme fourier: unknown scheme; use learned, sinusoidal or nope"},
+          {{"--scheme", "rope"},
+           "--scheme rope: rope acts inside attention, on the queries and keys, not on the input "
+           "embeddings, so `posemb embed` has nothing to add; see its values with `posemb "
+           "positions rope`"},
+          {{"--scheme", "axial-rope"}, "on the queries and keys, not on the input embeddings"},
+          {{"--scheme", "alibi"}, "alibi acts inside attention, on the attention scores"},
+          {{"--scheme", "t5"}, "t5 acts inside attention, on the attention scores"},
+          {{"--scheme", "shaw"}, "`posemb positions shaw`"},
+          {{"--scheme", "sinusoidal", "--weights", "w.safetensors", "--position-table", "wpe"},
+           "--position-table names a learned position table, but --scheme sinusoidal has none"},
+          {{"--layout", "concat"},
+           "--layout, --base, --start and --scale set sinusoidal positions, not --scheme learned"},
+          {{"--scheme", "sinusoidal", "--layout", "spiral"}, "spiral"},
+          {{"--scheme", "sinusoidal", "--dim", "3"}, "--dim 3: sinusoidal positions need an even --dim"},
+          {{"--scheme", "sinusoidal", "--base", "1"}, "--base 1: must be a finite number greater than 1"},
+          {{"--scheme", "sinusoidal", "--start", "-2"}, "--start -2: must be 0 or more"},
+          {{"--dim", "0"}, "--dim 0: must be at least 1"},
+          {{"--context", "-3"}, "--context -3: must be at least 1"},
+          {{"--format", "xml"}, "--format xml: unknown format"},
+          {{"--token-table", "x"}, "give the file with --weights"},
+          {{"--weights", "/nonexistent/gpt2.safetensors", "--seed", "1"}, "give one or the other"},
+      },
+      {"embed"}, 2);
+}
+
+// The tables are checked against memory before they are drawn, and before -o is created; run
+// under `ulimit -v` 2 GiB, a regression fails with "out of memory" instead of swapping.
+TEST(EmbedCli, TablesTooLargeForMemoryAreUsageErrorsNamingTheOptions) {
+  const TempDir dir;
+  const auto out = dir.path() / "out.txt";
+  auto run = testing::run_posemb_limited({"embed", "--dim", "10000000", "-o", out.string()});
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_EQ(run.out, "");
+  EXPECT_EQ(run.err.rfind("posemb: error: --dim 10000000 --context 5: the token table nn.Embedding(50257, 10000000) "
+                          "would take 1.83 TiB (50257 x 10000000 float32 values)",
+                          0),
+            0u)
+      << run.err;
+  EXPECT_NE(run.err.find("; ulimit -v leaves "), std::string::npos) << run.err;
+  EXPECT_FALSE(std::filesystem::exists(out));
+  run = testing::run_posemb_limited({"embed", "--dim", "768", "--context", "100000000000"});
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_NE(run.err.find("--dim 768 --context 100000000000:"), std::string::npos) << run.err;
+  EXPECT_NE(run.err.find("the position table nn.Embedding(100000000000, 768) about 279 TiB more"), std::string::npos)
+      << run.err;
 }
 
 TEST(EmbedCli, BadTextAndFilesAreClearErrorsOnStderr) {

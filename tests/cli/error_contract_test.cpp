@@ -16,8 +16,8 @@ struct Case {
 
 TEST(ErrorContract, UsageErrorsExit2AndFailuresExit1WithOneMessage) {
   const std::vector<Case> cases = {
-      {{"frobnicate"}, 2, "unknown subcommand 'frobnicate'; posemb has embed, tokenize, decode"},
-      {{}, 2, "A subcommand is required"},
+      {{"frobnicate"}, 2, "unknown command 'frobnicate' for posemb; the commands are embed, tokenize, decode"},
+      {{}, 2, "posemb needs a command: embed, tokenize"},
       {{"tokenize", "--bogus"}, 2, "The following argument was not expected: --bogus (see posemb tokenize --help)"},
       {{"positions", "alibi", "--heads"}, 2, "--heads"},
       {{"train", "--clip", "-1", "--out", "/nonexistent-posemb/run"}, 2, "clip_norm must be ≥ 0"},

@@ -118,6 +118,38 @@ TEST(InspectCommand, MalformedFileIsAnErrorOnStderr) {
                              HasSubstr("tensor \"wte.weight\": data_offsets [80, 176) end past the data buffer")));
 }
 
+// A file of another kind: its first 8 bytes read as a header length run far past its end. The
+// message says it is not safetensors (naming the path and the byte), nor .npy, and what it
+// looks like.
+TEST(InspectCommand, AFileThatIsNeitherSafetensorsNorNpySaysWhatItLooksLike) {
+  const auto text = test_dir() / "notes.txt";
+  posemb::io::write_file_atomically(text, "These are notes, not tensors.\n");
+  CliRun run = run_posemb({"inspect", text.string()});
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_EQ(run.out, "");
+  EXPECT_THAT(run.err, AllOf(HasSubstr("posemb: error: " + text.string() +
+                                       ": not a safetensors file: the header length at byte 0 is "),
+                             HasSubstr(", but only 22 bytes follow it (and the format allows at most 100000000); nor "
+                                       "is it a .npy file: its first bytes look like text")));
+
+  const auto png = test_dir() / "picture.png";
+  posemb::io::write_file_atomically(png, std::string("\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01", 20));
+  run = run_posemb({"inspect", png.string()});
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_THAT(run.err, AllOf(HasSubstr(png.string() + ": not a safetensors file: the header length at byte 0 is "
+                                                      "727905341920923785, but only 12 bytes follow it"),
+                             HasSubstr("its first bytes look like a PNG image")));
+
+  // A small length past the end, and no JSON at byte 8: not a safetensors file cut short.
+  const auto binary = test_dir() / "data.bin";
+  posemb::io::write_file_atomically(binary, std::string("\x40\0\0\0\0\0\0\0\x01\x02\x03\x04", 12));
+  run = run_posemb({"inspect", binary.string()});
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_EQ(run.err, "posemb: error: " + binary.string() +
+                         ": not a safetensors file: the header length at byte 0 is 64, but only 4 bytes follow it, "
+                         "and byte 8 is not the '{' that starts a JSON header\n");
+}
+
 TEST(InspectCommand, MissingFileNamesThePath) {
   const CliRun run = run_posemb({"inspect", "/nonexistent/model.safetensors"});
   EXPECT_EQ(run.exit_code, 1);

@@ -152,19 +152,37 @@ TEST(PlotCli, BadOptionsAreClearErrors) {
   const auto png = (dir.path() / "x.png").string();
   const std::vector<std::pair<std::vector<std::string>, std::string>> cases{
       {{"plot", "table", "-o", (dir.path() / "x.gif").string()}, "use .png or .svg"},
-      {{"plot", "table", "-o", png, "--width", "20"}, "picture size 20 x 600"},
-      {{"plot", "table", "-o", png, "--dim", "7"}, "dim"},
+      {{"plot", "table", "-o", png, "--width", "20"}, "--width 20: must be between 100 and 10000 pixels"},
+      {{"plot", "table", "-o", png, "--height", "20000"}, "--height 20000: must be between 100 and 10000 pixels"},
+      {{"plot", "table", "-o", png, "--dim", "7"}, "--dim 7: must be even and at least 2"},
+      {{"plot", "table", "-o", png, "--base", "1"}, "--base 1: must be a finite number greater than 1"},
+      {{"plot", "table", "-o", png, "--layout", "spiral"}, "--layout spiral: unknown layout"},
       {{"plot", "table", "-o", png, "--length", "100000", "--dim", "512"}, "at most 4194304 values"},
-      {{"plot", "similarity", "-o", png, "--length", "3000", "--dim", "4"}, "similarity of 3000 positions"},
+      {{"plot", "similarity", "-o", png, "--length", "3000", "--dim", "4"},
+       "--length 3000: a similarity plot shows at most 2048 positions"},
+      {{"plot", "bias", "-o", png, "--heads", "40"}, "--heads 40: must be between 1 and 16"},
+      {{"plot", "bias", "-o", png, "--scheme", "t5", "--length", "0"}, "--length 0: must be between 1 and 4096"},
+      {{"plot", "bias", "-o", png, "--scheme", "t5", "--num-buckets", "0"}, "--num-buckets 0 --max-distance 128: t5:"},
+      // Both functions are drawn: 2 buckets are too few for the bidirectional one (it divided by zero).
+      {{"plot", "bias", "-o", png, "--scheme", "t5-buckets", "--causal", "--num-buckets", "2"},
+       "--num-buckets 2 --max-distance 128: t5: num_buckets must be at least 4 for bidirectional attention"},
+      {{"plot", "bias", "-o", png, "--scheme", "t5-buckets", "--num-buckets", "32", "--max-distance", "10"},
+       "t5: max_distance must be more than 16"},
+      {{"plot", "rope-decay", "-o", png, "--max-distance", "0"}, "--max-distance 0: must be between 1 and 1000000"},
+      {{"plot", "rope-frequencies", "-o", png, "--head-dim", "7"}, "--head-dim 7: must be even"},
+      {{"plot", "rope-frequencies", "-o", png, "--theta", "0.5"}, "--theta 0.5: must be a finite number"},
       {{"plot", "table", "-o", png, "--weights", (dir.path() / "none.safetensors").string()}, "none.safetensors"},
-      {{"plot", "bias", "-o", png, "--heads", "40"}, "--heads must be between 1 and 16"},
-      {{"plot", "rope-decay", "-o", png, "--max-distance", "0"}, "--max-distance must be between"},
       {{"plot", "study", "-o", png, "--input", (dir.path() / "missing.json").string()}, "missing.json: cannot open"},
+      {{"plot", "study", "-o", png, "--input", dir.path().string()}, ": is a folder, not a file"},
       {{"plot", "table"}, "--output is required"},
   };
   for (const auto& [args, message] : cases) {
     const auto run = run_posemb(args);
-    EXPECT_NE(run.exit_code, 0) << message;
+    // Exit 1 for a file that cannot be read, 2 for a command-line value that cannot be used.
+    const bool file_error = message.find("none.safetensors") != std::string::npos ||
+                            message.find("missing.json") != std::string::npos ||
+                            message.find("folder") != std::string::npos;
+    EXPECT_EQ(run.exit_code, file_error ? 1 : 2) << message << "\n" << run.err;
     EXPECT_NE(run.err.find(message), std::string::npos) << "stderr: " << run.err << "\nexpected: " << message;
   }
   EXPECT_FALSE(std::filesystem::exists(png));

@@ -161,8 +161,8 @@ TEST(PositionsAxialRope, RowAndColumnAnglesOfEachGridToken) {
     EXPECT_EQ(doc["sin_row"][5][i].get<float>(), std::sin(1.0f * inv_freq[i]));
     EXPECT_FLOAT_EQ(doc["cos_col"][5][i].get<float>(), std::cos(2.0f * inv_freq[i]));
   }
-  expect_error({"positions", "axial-rope", "--head-dim", "6", "--rows", "2", "--cols", "2"}, "head_dim");
-  expect_error({"positions", "axial-rope", "--head-dim", "8", "--rows", "0", "--cols", "2"}, "--rows and --cols");
+  expect_error({"positions", "axial-rope", "--head-dim", "6", "--rows", "2", "--cols", "2"}, "--head-dim 6");
+  expect_error({"positions", "axial-rope", "--head-dim", "8", "--rows", "0", "--cols", "2"}, "--rows 0");
 }
 
 // The parameter errors the positional-encodings issue lists: each names the parameter.

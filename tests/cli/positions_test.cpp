@@ -11,6 +11,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cli/cli_run.hpp"
+#include "posemb/core/tensor.hpp"
+#include "posemb/io/npy.hpp"
 #include "posemb/positional/alibi.hpp"
 #include "posemb/positional/sinusoidal.hpp"
 
@@ -95,11 +98,11 @@ TEST(PositionsCli, BadConfigsAreClearErrorsOnStderr) {
   EXPECT_NE(r.err.find("unknown rope_type 'su'"), std::string::npos) << r.err;
 
   r = run_cli("positions rope --head-dim 7");
-  EXPECT_EQ(r.exit_code, 1);
-  EXPECT_NE(r.err.find("rotary dim must be even"), std::string::npos) << r.err;
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--head-dim 7: must be even when every channel rotates"), std::string::npos) << r.err;
 
   r = run_cli("positions rope --head-dim 8 --positions 0,x");
-  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("--positions: 'x'"), std::string::npos) << r.err;
 }
 
@@ -121,7 +124,7 @@ TEST(PositionsCli, AlibiT5AndShaw) {
   EXPECT_EQ(doc["buckets"][0][19], 0);
 
   r = run_cli("positions t5 --length 4 --max-distance 8");
-  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("max_distance must be more than 8"), std::string::npos) << r.err;
 
   r = run_cli("positions shaw --clip 2 --length 4");
@@ -140,6 +143,152 @@ TEST(PositionsCli, HelpAndUsageErrors) {
   r = run_cli("positions schemes");
   ASSERT_EQ(r.exit_code, 0);
   EXPECT_NE(r.out.find(R"({"scheme":"rope","acts_on":"queries and keys"})"), std::string::npos) << r.out;
+}
+
+// --- sizes checked before they are allocated -------------------------------------------------
+// Each runs under `ulimit -v` 2 GiB (posemb::testing::run_posemb_limited): a size check that
+// regressed fails with "out of memory" instead of swapping the machine.
+
+void expect_too_large(const std::vector<std::string>& args, const std::string& start) {
+  posemb::testing::TempDir dir;
+  std::vector<std::string> with_output = args;
+  const auto out = dir.path() / "out.json";
+  with_output.insert(with_output.end(), {"-o", out.string()});
+  const posemb::testing::CliRun r = posemb::testing::run_posemb_limited(with_output);
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_EQ(r.err.rfind("posemb: error: " + start, 0), 0u) << "stderr: " << r.err << "expected: " << start;
+  EXPECT_NE(r.err.find("; ulimit -v leaves "), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(out)) << "the output file was created";
+}
+
+TEST(PositionsCliMemory, RopeHeadDim) {
+  expect_too_large({"positions", "rope", "--head-dim", "1000000000"},
+                   "--head-dim 1000000000: the inverse frequencies would take 1.86 GiB (500000000 float32 values) and "
+                   "printing them as JSON about 44.7 GiB more, 46.6 GiB in all");
+  expect_too_large({"positions", "rope", "--head-dim", "10000000", "--positions", "1,2,3,4,5,6,7,8,9,10"},
+                   "--head-dim 10000000 --positions (10 of them): the inverse frequencies would take 19.1 MiB "
+                   "(5000000 float32 values)");
+}
+
+TEST(PositionsCliMemory, RopeApplyAtAFarOffset) {
+  posemb::testing::TempDir dir;
+  const auto q = dir.path() / "q.npy";
+  posemb::io::write_npy(q, posemb::Tensor({1, 1, 4096}).view());
+  expect_too_large({"positions", "rope", "--head-dim", "4096", "--apply", q.string(), "--offset", "16000000"},
+                   "--apply " + q.string() +
+                       " (4096 values) at positions up to 16000000: the cos/sin cache of "
+                       "positions 0 to 16000000 would take 244 GiB (2 x 16000001 x 2048 float32 values)");
+}
+
+TEST(PositionsCliMemory, SinusoidalTable) {
+  expect_too_large({"positions", "sinusoidal", "--length", "100000000", "--dim", "1024"},
+                   "--length 100000000 --dim 1024: the table would take 381 GiB (100000000 x 1024 float32 values)");
+}
+
+TEST(PositionsCliMemory, AxialRopeGrid) {
+  expect_too_large({"positions", "axial-rope", "--head-dim", "16", "--rows", "100000", "--cols", "100000"},
+                   "--head-dim 16 --rows 100000 --cols 100000: cos and sin of every token's row and column would take "
+                   "596 GiB (100000 x 100000 x 16 float32 values)");
+}
+
+TEST(PositionsCliMemory, AlibiBias) {
+  expect_too_large({"positions", "alibi", "--heads", "64", "--length", "100000"},
+                   "--heads 64 --length 100000: the biases would take 2.33 TiB (64 x 100000 x 100000 float32 values)");
+}
+
+TEST(PositionsCliMemory, T5Buckets) {
+  expect_too_large({"positions", "t5", "--length", "100000"},
+                   "--length 100000: the T5 buckets would take 74.5 GiB (100000 x 100000 int64 values) and printing "
+                   "them as JSON about 298 GiB more, 373 GiB in all");
+  // PyTorch's printing summarises: the table itself is what does not fit.
+  expect_too_large({"positions", "t5", "--length", "100000", "--format", "torch"},
+                   "--length 100000: the T5 buckets would take 74.5 GiB (100000 x 100000 int64 values); ");
+}
+
+TEST(PositionsCliMemory, ShawIndices) {
+  expect_too_large({"positions", "shaw", "--clip", "4", "--length", "100000"},
+                   "--length 100000: the relative-position indices would take 74.5 GiB (100000 x 100000 int64 values)");
+}
+
+// --- command-line values that make no sense: usage errors (exit 2) naming the option ------------
+
+void expect_usage_error(const std::string& args, const std::string& message) {
+  const CliRun r = run_cli(args);
+  EXPECT_EQ(r.exit_code, 2) << args << "\n" << r.err;
+  EXPECT_TRUE(r.out.empty()) << args;
+  EXPECT_NE(r.err.find("posemb: error: " + message), std::string::npos)
+      << args << "\nstderr: " << r.err << "expected: " << message;
+}
+
+TEST(PositionsCli, RopeNeedsAConfigOrAHeadDim) {
+  expect_usage_error("positions rope",
+                     "positions rope: give --config FILE (a Hugging Face config.json) or "
+                     "--head-dim N");
+  expect_usage_error("positions rope --head-dim 0", "--head-dim 0: must be a positive number; give --config FILE");
+  expect_usage_error("positions rope --head-dim -64", "--head-dim -64: must be a positive number; give --config FILE");
+}
+
+TEST(PositionsCli, RopeOffsetMustNotBeNegative) {
+  posemb::testing::TempDir dir;
+  const auto q = dir.path() / "q.npy";
+  posemb::io::write_npy(q, posemb::Tensor({2, 3, 8}).view());
+  expect_usage_error("positions rope --head-dim 8 --apply " + q.string() + " --offset -5",
+                     "--offset -5: must be 0 or more (the position of every row's first token)");
+  expect_usage_error("positions rope --head-dim 8 --apply " + q.string() + " --offset 99999999999",
+                     "--offset 99999999999: is past 16777216 (2^24)");
+}
+
+TEST(PositionsCli, OutOfRangeOptionsAreUsageErrorsNamingTheOption) {
+  expect_usage_error("positions sinusoidal --length 0 --dim 4", "--length 0: the table needs at least 1 position");
+  expect_usage_error("positions sinusoidal --length -1 --dim 4", "--length -1:");
+  expect_usage_error("positions sinusoidal --length 2 --dim 3", "--dim 3: must be even and at least 2");
+  expect_usage_error("positions sinusoidal --length 2 --dim 4 --base 0.5", "--base 0.5: must be a finite number");
+  expect_usage_error("positions sinusoidal --length 2 --dim 4 --start -1", "--start -1: must be 0 or more");
+  expect_usage_error("positions sinusoidal --length 2 --dim 4 --layout zigzag", "--layout zigzag: unknown layout");
+  expect_usage_error("positions rope --head-dim 8 --rotary-dim 3",
+                     "--rotary-dim 3: must be even, positive and at "
+                     "most --head-dim 8");
+  expect_usage_error("positions rope --head-dim 8 --rotary-dim 16", "--rotary-dim 16:");
+  expect_usage_error("positions rope --head-dim 8 --theta 1", "--theta 1: must be a finite number greater than 1");
+  expect_usage_error("positions rope --head-dim 8 --p-rope 2", "--p-rope 2: must be in [0, 1]");
+  expect_usage_error("positions rope --head-dim 8 --seq-len -1", "--seq-len -1: must be 0 or more");
+  expect_usage_error("positions rope --head-dim 8 --format npy", "--format npy writes the rotated tensor");
+  expect_usage_error("positions axial-rope --head-dim 6 --rows 2 --cols 2",
+                     "--head-dim 6: must be a positive "
+                     "multiple of 4");
+  expect_usage_error("positions axial-rope --head-dim 8 --rows 0 --cols 2", "--rows 0: the grid needs at least 1 row");
+  expect_usage_error("positions axial-rope --head-dim 8 --rows 2 --cols -2", "--cols -2:");
+  expect_usage_error("positions alibi --heads 0 --length 3", "--heads 0: must be at least 1");
+  expect_usage_error("positions alibi --heads 2 --length 0", "--length 0: must be at least 1");
+  // Once a division by zero (SIGFPE) in the bias kernel: no query at all.
+  expect_usage_error("positions alibi --heads 2 --length 3 --q-start 5", "--q-start 5: must be in [0, --length 3)");
+  expect_usage_error("positions alibi --heads 2 --length 3 --q-start -1", "--q-start -1:");
+  expect_usage_error("positions t5 --length 0", "--length 0: must be at least 1");
+  expect_usage_error("positions t5 --length 4 --num-buckets 0",
+                     "--num-buckets 0: must be at least 4 for bidirectional");
+  expect_usage_error("positions t5 --length 4 --causal --num-buckets 1", "--num-buckets 1: must be at least 2");
+  expect_usage_error("positions shaw --clip -1 --length 3", "--clip -1: must be at least 1");
+  expect_usage_error("positions shaw --clip 0 --length 3", "--clip 0:");
+  expect_usage_error("positions shaw --clip 9223372036854775807 --length 3",
+                     "--clip 9223372036854775807: is too large");
+  expect_usage_error("positions sinusoidal --length 2 --dim 4 --start 9223372036854775807",
+                     "--start 9223372036854775807: is too large");
+  expect_usage_error("positions shaw --clip 2 --length -3", "--length -3: must be at least 1");
+}
+
+TEST(PositionsCli, UnknownCommandsNameTheWordAndTheCommands) {
+  expect_usage_error("frobnicate",
+                     "unknown command 'frobnicate' for posemb; the commands are embed, tokenize, "
+                     "decode, inspect, positions, train, study, plot, report (see posemb --help)");
+  expect_usage_error("positions frobnicate",
+                     "unknown command 'frobnicate' for posemb positions; the commands are "
+                     "schemes, sinusoidal, rope, axial-rope, alibi, t5, shaw (see posemb "
+                     "positions --help)");
+  expect_usage_error("positions", "posemb positions needs a command: schemes, sinusoidal");
+  expect_usage_error("--frobnicate", "unknown option '--frobnicate' for posemb, which needs a command: embed");
+  const CliRun r = run_cli("positions rope --frobnicate 3");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("not expected: 3 --frobnicate (see posemb positions rope --help)"), std::string::npos) << r.err;
 }
 
 }  // namespace

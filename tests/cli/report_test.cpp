@@ -73,12 +73,16 @@ TEST(Report, WithoutAStudyItSaysHowToMakeOne) {
 TEST(Report, BadOptionsAreClearErrors) {
   const TempDir dir;
   auto run = run_posemb({"report", "-o", (dir.path() / "report.txt").string()});
-  EXPECT_NE(run.exit_code, 0);
+  EXPECT_EQ(run.exit_code, 2);
   EXPECT_NE(run.err.find("name it FILE.html"), std::string::npos) << run.err;
   run = run_posemb({"report", "-o", (dir.path() / "r.html").string(), "--study", (dir.path() / "none.json").string()});
   EXPECT_NE(run.exit_code, 0);
   EXPECT_NE(run.err.find("none.json: cannot open"), std::string::npos) << run.err;
   EXPECT_FALSE(std::filesystem::exists(dir.path() / "r.html"));
+  // A folder given as the study: said so (it was "not valid JSON at byte 1").
+  run = run_posemb({"report", "-o", (dir.path() / "r.html").string(), "--study", dir.path().string()});
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_NE(run.err.find(dir.path().string() + ": is a folder, not a file"), std::string::npos) << run.err;
 }
 
 }  // namespace

@@ -51,6 +51,15 @@ TEST(TokenizeCli, TextArgumentStdinAndFileGiveTiktokensIds) {
   EXPECT_EQ(run_posemb({"tokenize", "--file", file.string()}).out, expected);
 }
 
+// A folder opened for reading fails only on the first read, which was an "internal error".
+TEST(TokenizeCli, AFolderGivenAsTheFileIsAnErrorSayingSo) {
+  const auto folder = std::filesystem::path(::testing::TempDir()) / "posemb_tokenize_folder";
+  std::filesystem::create_directories(folder);
+  const auto run = run_posemb({"tokenize", "--file", folder.string()});
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_EQ(run.err, "posemb: error: " + folder.string() + ": is a folder, not a file\n");
+}
+
 TEST(TokenizeCli, EncodingsFormatsAndCount) {
   for (const std::string encoding : {"cl100k_base", "o200k_base", "p50k_base"}) {
     const auto r = run_posemb({"tokenize", "-e", encoding, "--format", "json", kProse});
@@ -116,7 +125,14 @@ TEST(DecodeCli, IdsToTextAndBytes) {
   EXPECT_EQ(run_posemb({"decode", "--jsonl"}, "[15496,995]\n[50256]\n").out, "\"Hello world\"\n\"<|endoftext|>\"\n");
   const auto unknown = run_posemb({"decode", "15496", "50257"});
   EXPECT_EQ(unknown.exit_code, 1);
-  EXPECT_EQ(unknown.err, "posemb: error: token 1 of 2: token id 50257 is not in encoding gpt2 (ids are below 50257)\n");
+  EXPECT_EQ(unknown.err,
+            "posemb: error: token 1 of 2: token id 50257 is out of range for encoding gpt2: its ids are 0 to 50256\n");
+  const auto unused = run_posemb({"decode", "-e", "cl100k_base", "100256"});
+  EXPECT_EQ(unused.exit_code, 1);
+  EXPECT_NE(unused.err.find("token id 100256 is unused in encoding cl100k_base: no token has it. Its ordinary tokens "
+                            "are 100256 ids from 0 to 100255"),
+            std::string::npos)
+      << unused.err;
   const auto garbage = run_posemb({"decode", "12", "x7"});
   EXPECT_EQ(garbage.exit_code, 1);
   EXPECT_EQ(garbage.err, "posemb: error: argument 2: `x7` at byte offset 0 is not a token id\n");

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "cli/cli_run.hpp"
 #include "train_cli.hpp"
 
 namespace {
@@ -339,6 +340,24 @@ TEST(TrainCommand, ASecondSignalStopsAtOnce) {
   EXPECT_EQ(r.exit_code, 130) << r.err;
   EXPECT_NE(r.err.find("signal again to stop at once"), std::string::npos) << r.err;
   EXPECT_EQ(r.err.find("posemb: stopped by SIGINT at step"), std::string::npos) << r.err;
+}
+
+// The model, AdamW's moments and a batch's activations are checked against memory as soon as
+// the command line is parsed: before the corpus is read or --out is made. Under `ulimit -v`
+// 2 GiB, so that a regression fails instead of swapping.
+TEST(TrainCommand, AModelTooLargeForMemoryIsAUsageErrorBeforeAnything) {
+  const auto dir = fresh_test_dir("posemb_cli_train");
+  const auto out = dir / "run";
+  const auto r = posemb::testing::run_posemb_limited(
+      {"train", "--channels", "10000000", "--corpus", (dir / "missing.txt").string(), "--out", out.string()});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_EQ(r.err.rfind("posemb: error: --channels 10000000 --layers 4 --context 128 --batch 8 (--tokenizer bytes: 256 "
+                        "tokens): the model's 4.8e+15 parameters, their gradients and AdamW's two moments would take "
+                        "68.2 PiB and the activations of a batch of 8 x 128 tokens about ",
+                        0),
+            0u)
+      << r.err;
+  EXPECT_FALSE(std::filesystem::exists(out));
 }
 
 }  // namespace

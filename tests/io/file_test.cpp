@@ -157,5 +157,17 @@ TEST(ReadFile, MissingFileIsAnErrorNamingThePath) {
   EXPECT_NE(message.find("/nonexistent-posemb-file"), std::string::npos) << message;
 }
 
+// A folder opens for reading on Linux and fails on the first read, which libstdc++ reported
+// as std::ios_base::failure ("basic_filebuf::underflow error reading the file").
+TEST(ReadFile, AFolderIsAnErrorSayingSo) {
+  const auto dir = std::filesystem::path(::testing::TempDir());
+  try {
+    (void)read_file_bytes(dir);
+    FAIL() << "read a folder";
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()), dir.string() + ": is a folder, not a file");
+  }
+}
+
 }  // namespace
 }  // namespace posemb::io

@@ -245,7 +245,16 @@ TEST(SafetensorsMalformed, AbsurdHeaderLength) {
   // What the magic of a .npy file reads as: a huge length.
   const std::string npy = read_file_bytes(testing::golden("npy/f4.npy"));
   EXPECT_THAT(open_error(npy), HasSubstr("not a safetensors file: the header length at byte 0 is"));
-  EXPECT_THAT(open_error(npy), HasSubstr("more than the format's limit of 100000000 bytes"));
+  EXPECT_THAT(open_error(npy), HasSubstr(fmt::format("but only {} bytes follow it (and the format allows at most "
+                                                     "100000000)",
+                                                     npy.size() - 8)));
+}
+
+TEST(SafetensorsMalformed, ALengthPastTheEndWithoutJsonIsNotSafetensors) {
+  // A small length that runs past the end, and no '{' at byte 8: not a file cut short.
+  std::string bytes("\x40\0\0\0\0\0\0\0garbage!", 16);
+  EXPECT_THAT(open_error(bytes), HasSubstr("not a safetensors file: the header length at byte 0 is 64, but only 8 "
+                                           "bytes follow it, and byte 8 is not the '{' that starts a JSON header"));
 }
 
 TEST(SafetensorsMalformed, HeaderLengthPastTheEnd) {

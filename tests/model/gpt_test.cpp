@@ -6,6 +6,7 @@
 
 #include "posemb/core/error.hpp"
 #include "posemb/kernels/matmul.hpp"
+#include "posemb/model/trainer.hpp"
 #include "test_util.hpp"
 
 namespace posemb::model {
@@ -224,6 +225,44 @@ TEST(GptConfig, ValidationNamesTheParameter) {
   }
   EXPECT_THROW(parse_position_scheme("absolute"), Error);
   EXPECT_EQ(parse_position_scheme("nope"), PositionScheme::kNone);
+}
+
+TEST(GptConfig, ParameterCountIsTheLayouts) {
+  for (const PositionScheme scheme : all_position_schemes()) {
+    const GptConfig c = small_config(scheme);
+    EXPECT_EQ(parameter_count(c), static_cast<double>(Gpt(c).layout().parameter_count())) << scheme_name(scheme);
+  }
+}
+
+// Sizes that cannot fit in memory are refused before anything is allocated (terabytes here:
+// a regression fails with bad_alloc rather than swapping).
+TEST(GptConfig, AModelTooLargeForMemoryIsAnErrorNamingItsSizes) {
+  GptConfig c = small_config(PositionScheme::kLearned);
+  c.channels = 10'000'000;
+  try {
+    validate(c);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("model config: vocab_size 11, context_length 6, layers 2, channels 10000000: "
+                                         "its 2.4e+15 parameters and their gradients would take 17.1 PiB"),
+              std::string::npos)
+        << e.what();
+  }
+  EXPECT_THROW(Gpt{c}, Error);
+  EXPECT_THROW(KvCache(small_config(PositionScheme::kRope), 1'000'000, 1'000'000), Error);
+}
+
+TEST(GptConfig, TrainingMemoryCountsParametersMomentsAndActivations) {
+  const GptConfig c = small_config(PositionScheme::kAlibi);
+  const MemoryEstimate workspace = workspace_memory(c, 1'000'000, 1'000'000, /*training=*/true);
+  EXPECT_GT(workspace.bytes(), 1e15);
+  EXPECT_EQ(workspace.describe().find("the activations of a batch of 1000000 x 1000000 tokens would take"), 0u);
+  TrainingConfig training;
+  training.batch = 4;
+  const MemoryEstimate need = training_memory(c, training);
+  const double parameters = 4 * parameter_count(c) * sizeof(float);
+  EXPECT_GT(need.bytes(), parameters);
+  EXPECT_EQ(need.bytes(), parameters + workspace_memory(c, 4, c.context_length, true).bytes());
 }
 
 TEST(GptConfig, JsonRoundTrip) {

@@ -80,10 +80,24 @@ TEST(Encoding, DecodeReplacesInvalidUtf8AndRejectsUnknownIds) {
   EXPECT_EQ(gpt2.decode(head).substr(gpt2.decode(head).size() - 3), "\uFFFD");
   const std::vector<Rank> bad = {31373, 50257};
   EXPECT_EQ(error_of([&] { (void)gpt2.decode_bytes(bad); }),
-            "token 1 of 2: token id 50257 is not in encoding gpt2 (ids are below 50257)");
+            "token 1 of 2: token id 50257 is out of range for encoding gpt2: its ids are 0 to 50256");
   EXPECT_EQ(gpt2.token_of("hello"), std::optional<Rank>(31373));
   EXPECT_EQ(gpt2.token_of("<|endoftext|>"), std::optional<Rank>(50256));
   EXPECT_EQ(gpt2.token_of("hello world"), std::nullopt);
+}
+
+// cl100k_base has no token at 100256 nor from 100261 to 100275: ids inside the range that
+// name nothing.
+TEST(Encoding, DecodingAnUnusedIdSaysWhichIdsHoldTokens) {
+  const Encoding& cl100k = Encoding::load("cl100k_base");
+  EXPECT_EQ(error_of([&] { (void)cl100k.decode_bytes(std::vector<Rank>{100256}); }),
+            "token 0 of 1: token id 100256 is unused in encoding cl100k_base: no token has it. Its ordinary tokens "
+            "are 100256 ids from 0 to 100255, its special tokens 100257 <|endoftext|>, 100258 <|fim_prefix|>, "
+            "100259 <|fim_middle|>, 100260 <|fim_suffix|>, 100276 <|endofprompt|>");
+  EXPECT_NE(error_of([&] { (void)cl100k.decode_bytes(std::vector<Rank>{100270}); }).find("100270 is unused"),
+            std::string::npos);
+  EXPECT_EQ(error_of([&] { (void)cl100k.decode_bytes(std::vector<Rank>{100277}); }),
+            "token 0 of 1: token id 100277 is out of range for encoding cl100k_base: its ids are 0 to 100276");
 }
 
 TEST(Encoding, BatchEqualsOneByOneInOrder) {

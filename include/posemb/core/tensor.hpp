@@ -30,6 +30,15 @@ namespace detail {
 [[noreturn]] void throw_bad_slice(const Shape& shape, int dim, Index begin, Index end);
 [[noreturn]] void throw_bad_reshape(const Shape& from, const Shape& to, bool contiguous);
 [[noreturn]] void throw_value_count(const Shape& shape, std::size_t value_count);
+// The element count of a tensor about to be allocated; throws posemb::Error naming the shape
+// when it overflows or would not fit in memory (memory_budget.hpp), rather than bad_alloc.
+Index checked_allocation_numel(const Shape& shape, std::size_t value_bytes, const char* value_type);
+template <class T>
+constexpr const char* value_type_name() {
+  if constexpr (std::is_same_v<T, float>) return "float32";
+  if constexpr (std::is_same_v<T, std::int64_t>) return "int64";
+  return "";
+}
 }  // namespace detail
 
 template <class T>
@@ -155,7 +164,10 @@ class BasicTensor {
   // An empty tensor of shape [0].
   BasicTensor() : shape_{0} {}
   // Zero-filled.
-  explicit BasicTensor(Shape shape) : shape_(std::move(shape)), values_(static_cast<std::size_t>(shape_numel(shape_))) {}
+  explicit BasicTensor(Shape shape)
+      : shape_(std::move(shape)),
+        values_(static_cast<std::size_t>(
+            detail::checked_allocation_numel(shape_, sizeof(T), detail::value_type_name<T>()))) {}
   // Takes the values in row-major order; their count must match the shape.
   BasicTensor(Shape shape, std::span<const T> values) : shape_(std::move(shape)) {
     if (static_cast<Index>(values.size()) != shape_numel(shape_)) detail::throw_value_count(shape_, values.size());

@@ -7,6 +7,7 @@
 //   a path ending in ".tiktoken"  any rank file, pre-tokenized with GPT-2's pattern
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -20,6 +21,10 @@ class TextTokenizer {
  public:
   // Throws posemb::Error for an unknown name or an unreadable rank file.
   static TextTokenizer from_name(std::string_view name);
+  // The vocabulary size of a tokenizer name without loading it (bytes, or a known encoding's
+  // spec: its n_vocab, else one past its last special token); nothing for a rank file or an
+  // unknown name.
+  static std::optional<Index> vocab_size_of(std::string_view name);
   ~TextTokenizer();
   TextTokenizer(TextTokenizer&&) noexcept;
   TextTokenizer& operator=(TextTokenizer&&) noexcept;

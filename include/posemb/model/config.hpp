@@ -48,8 +48,15 @@ struct GptConfig {
   Index head_dim() const { return channels / heads; }
 };
 
-// Throws posemb::Error naming the parameter and its value.
+// Throws posemb::Error naming the parameter and its value; also when the model's parameters
+// and their gradients (which Gpt allocates when it is built) could not fit in memory.
 void validate(const GptConfig& config);
+
+// The number of parameters of a model of this config, as Gpt lays them out (without the
+// alignment padding): the token embedding V·C, learned positions L·C, per layer 12·C² + 13·C
+// (and 2·(2k + 1)·D for Shaw), T5's num_buckets·H, the final LayerNorm 2·C. A double, so that
+// an impossible config is a large number, not an overflow.
+double parameter_count(const GptConfig& config);
 
 // The longest sequence the model accepts: context_length for learned positions, else
 // unlimited (memory permitting).

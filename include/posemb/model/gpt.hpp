@@ -26,6 +26,7 @@
 #include <span>
 #include <vector>
 
+#include "posemb/core/memory_budget.hpp"
 #include "posemb/core/tensor.hpp"
 #include "posemb/model/config.hpp"
 #include "posemb/model/parameters.hpp"
@@ -42,6 +43,13 @@ struct TokenBatch {
 };
 
 class Gpt;
+
+// What a Gpt of this config allocates for a pass over `batch` x `seq` tokens besides its
+// parameters and gradients: the activations (every block's when `training`, kept for the
+// backward pass; one block's otherwise), the backward buffers, the output head's logits chunk,
+// the attention gradients' per-task partials and the positional tables. The attention
+// kernels' per-thread tiles (a few rows of queries and keys each) are left out.
+MemoryEstimate workspace_memory(const GptConfig& config, Index batch, Index seq, bool training);
 
 // Keys and values of past tokens, per layer, for evaluating a sequence piece by piece
 // (Gpt::logits_cached): memory grows with the tokens seen, and each new token attends to

@@ -29,6 +29,11 @@ struct TrainingConfig {
 
 // Throws posemb::Error naming the parameter.
 void validate(const TrainingConfig& config);
+
+// What a Trainer of this model allocates, roughly: the parameters, their gradients and AdamW's
+// two moments (four floats per parameter), then the workspace of a batch of config.batch x
+// model.context_length tokens (workspace_memory). The training text is not counted.
+MemoryEstimate training_memory(const GptConfig& model, const TrainingConfig& config);
 std::string training_config_to_json(const TrainingConfig& config);
 TrainingConfig training_config_from_json(std::string_view json_text, std::string_view where);
 
