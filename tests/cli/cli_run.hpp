@@ -89,3 +89,11 @@ inline CliRun run_posemb_limited(const std::vector<std::string>& args, int memor
 }
 
 }  // namespace posemb::testing
+
+// `ulimit -v` cannot be used under AddressSanitizer, which reserves terabytes of shadow memory
+// when a program starts: the tests of memory limits run in the optimised build only.
+#if defined(__SANITIZE_ADDRESS__)
+#define POSEMB_SKIP_UNDER_ADDRESS_SANITIZER() GTEST_SKIP() << "ulimit -v cannot be used under AddressSanitizer"
+#else
+#define POSEMB_SKIP_UNDER_ADDRESS_SANITIZER() (void)0
+#endif

@@ -113,6 +113,7 @@ TEST(EmbedCli, BadOptionsAreClearErrorsOnStderr) {
 // The tables are checked against memory before they are drawn, and before -o is created; run
 // under `ulimit -v` 2 GiB, a regression fails with "out of memory" instead of swapping.
 TEST(EmbedCli, TablesTooLargeForMemoryAreUsageErrorsNamingTheOptions) {
+  POSEMB_SKIP_UNDER_ADDRESS_SANITIZER();
   const TempDir dir;
   const auto out = dir.path() / "out.txt";
   auto run = testing::run_posemb_limited({"embed", "--dim", "10000000", "-o", out.string()});

@@ -162,6 +162,7 @@ void expect_too_large(const std::vector<std::string>& args, const std::string& s
 }
 
 TEST(PositionsCliMemory, RopeHeadDim) {
+  POSEMB_SKIP_UNDER_ADDRESS_SANITIZER();
   expect_too_large({"positions", "rope", "--head-dim", "1000000000"},
                    "--head-dim 1000000000: the inverse frequencies would take 1.86 GiB (500000000 float32 values) and "
                    "printing them as JSON about 44.7 GiB more, 46.6 GiB in all");
@@ -171,6 +172,7 @@ TEST(PositionsCliMemory, RopeHeadDim) {
 }
 
 TEST(PositionsCliMemory, RopeApplyAtAFarOffset) {
+  POSEMB_SKIP_UNDER_ADDRESS_SANITIZER();
   posemb::testing::TempDir dir;
   const auto q = dir.path() / "q.npy";
   posemb::io::write_npy(q, posemb::Tensor({1, 1, 4096}).view());
@@ -181,22 +183,26 @@ TEST(PositionsCliMemory, RopeApplyAtAFarOffset) {
 }
 
 TEST(PositionsCliMemory, SinusoidalTable) {
+  POSEMB_SKIP_UNDER_ADDRESS_SANITIZER();
   expect_too_large({"positions", "sinusoidal", "--length", "100000000", "--dim", "1024"},
                    "--length 100000000 --dim 1024: the table would take 381 GiB (100000000 x 1024 float32 values)");
 }
 
 TEST(PositionsCliMemory, AxialRopeGrid) {
+  POSEMB_SKIP_UNDER_ADDRESS_SANITIZER();
   expect_too_large({"positions", "axial-rope", "--head-dim", "16", "--rows", "100000", "--cols", "100000"},
                    "--head-dim 16 --rows 100000 --cols 100000: cos and sin of every token's row and column would take "
                    "596 GiB (100000 x 100000 x 16 float32 values)");
 }
 
 TEST(PositionsCliMemory, AlibiBias) {
+  POSEMB_SKIP_UNDER_ADDRESS_SANITIZER();
   expect_too_large({"positions", "alibi", "--heads", "64", "--length", "100000"},
                    "--heads 64 --length 100000: the biases would take 2.33 TiB (64 x 100000 x 100000 float32 values)");
 }
 
 TEST(PositionsCliMemory, T5Buckets) {
+  POSEMB_SKIP_UNDER_ADDRESS_SANITIZER();
   expect_too_large({"positions", "t5", "--length", "100000"},
                    "--length 100000: the T5 buckets would take 74.5 GiB (100000 x 100000 int64 values) and printing "
                    "them as JSON about 298 GiB more, 373 GiB in all");
@@ -206,6 +212,7 @@ TEST(PositionsCliMemory, T5Buckets) {
 }
 
 TEST(PositionsCliMemory, ShawIndices) {
+  POSEMB_SKIP_UNDER_ADDRESS_SANITIZER();
   expect_too_large({"positions", "shaw", "--clip", "4", "--length", "100000"},
                    "--length 100000: the relative-position indices would take 74.5 GiB (100000 x 100000 int64 values)");
 }

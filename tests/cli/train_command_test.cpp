@@ -346,6 +346,7 @@ TEST(TrainCommand, ASecondSignalStopsAtOnce) {
 // the command line is parsed: before the corpus is read or --out is made. Under `ulimit -v`
 // 2 GiB, so that a regression fails instead of swapping.
 TEST(TrainCommand, AModelTooLargeForMemoryIsAUsageErrorBeforeAnything) {
+  POSEMB_SKIP_UNDER_ADDRESS_SANITIZER();
   const auto dir = fresh_test_dir("posemb_cli_train");
   const auto out = dir / "run";
   const auto r = posemb::testing::run_posemb_limited(
