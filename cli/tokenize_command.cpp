@@ -186,6 +186,41 @@ std::vector<Rank> parse_ids(std::string_view text, std::string_view where) {
   return ids;
 }
 
+// A JSON value as an error message shows it: its text, cut short.
+std::string shown(const nlohmann::json& value) {
+  std::string text = value.dump();
+  if (text.size() <= 40) return text;
+  std::size_t cut = 37;
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;  // not inside a character
+  return text.substr(0, cut) + "...";
+}
+
+// One line of decode --jsonl: a JSON array whose elements are all token ids, JSON integers in
+// [0, 2^32). nlohmann would convert 1.5, true and 4294967296 to ids silently (1, 1, 0).
+std::vector<Rank> jsonl_ids(const std::string& line, std::string_view where, std::size_t line_number) {
+  nlohmann::json value;
+  try {
+    value = nlohmann::json::parse(line);
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(fmt::format("{}:{}: expected a JSON array of token ids: {}", where, line_number, e.what()));
+  }
+  if (!value.is_array())
+    throw Error(fmt::format("{}:{}: expected a JSON array of token ids, got {}", where, line_number, shown(value)));
+  std::vector<Rank> ids;
+  ids.reserve(value.size());
+  for (std::size_t i = 0; i < value.size(); ++i) {
+    const nlohmann::json& element = value[i];
+    // -0 is a JSON integer equal to 0; nlohmann stores it as a signed zero.
+    const bool is_id = (element.is_number_unsigned() && element.get<std::uint64_t>() <= 0xFFFFFFFFu) ||
+                       (element.is_number_integer() && element.get<std::int64_t>() == 0);
+    if (!is_id)
+      throw Error(fmt::format("{}:{}: element {} of the array, {}, is not a token id (an integer in [0, 2^32))",
+                              where, line_number, i, shown(element)));
+    ids.push_back(static_cast<Rank>(element.get<std::uint64_t>()));
+  }
+  return ids;
+}
+
 void run_decode(const DecodeOptions& o) {
   const Encoding& encoding = Encoding::load(o.encoding);
   if (o.jsonl) {
@@ -194,15 +229,15 @@ void run_decode(const DecodeOptions& o) {
     std::istringstream lines(input);
     std::size_t line_number = 0;
     std::string out;
+    // A blank line is an error, as in tokenize --jsonl: output line k is input line k's.
     for (std::string line; std::getline(lines, line);) {
       ++line_number;
-      if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+      if (line.find_first_not_of(" \t\r") == std::string::npos)
+        throw Error(
+            fmt::format("stdin:{}: blank line; each line must be one JSON array of token ids", line_number));
+      const auto ids = jsonl_ids(line, "stdin", line_number);
       try {
-        const auto value = nlohmann::json::parse(line);
-        const auto ids = value.get<std::vector<Rank>>();
         out += nlohmann::json(encoding.decode(ids)).dump() + "\n";
-      } catch (const nlohmann::json::exception& e) {
-        throw Error(fmt::format("stdin:{}: expected a JSON array of token ids: {}", line_number, e.what()));
       } catch (const Error& e) {
         throw Error(fmt::format("stdin:{}: {}", line_number, e.what()));
       }
