@@ -6,7 +6,6 @@
 //   posemb decode 15496 995                       ids back to text
 #include <fmt/format.h>
 
-#include <charconv>
 #include <cstdio>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -20,6 +19,7 @@
 #include "posemb/io/file.hpp"
 #include "posemb/tokenizer/encoding.hpp"
 #include "posemb/tokenizer/utf8.hpp"
+#include "token_lines.hpp"
 
 namespace posemb::cli {
 
@@ -100,24 +100,8 @@ void run_tokenize(const TokenizeOptions& o, bool text_given) {
   const std::string what = o.file.empty() ? "input" : o.file;
 
   if (o.jsonl) {
-    // One JSON string per line, one result per line: a blank line is an error (it has no
-    // result to keep the lines aligned). Errors name the line.
-    std::vector<std::string> texts;
-    std::size_t line_number = 0;
-    std::istringstream lines(input);
-    for (std::string line; std::getline(lines, line);) {
-      ++line_number;
-      if (line.find_first_not_of(" \t\r") == std::string::npos)
-        throw Error(fmt::format("{}:{}: blank line; each line must be one JSON string", what, line_number));
-      nlohmann::json value;
-      try {
-        value = nlohmann::json::parse(line);
-      } catch (const nlohmann::json::exception& e) {
-        throw Error(fmt::format("{}:{}: not JSON: {}", what, line_number, e.what()));
-      }
-      if (!value.is_string()) throw Error(fmt::format("{}:{}: expected a JSON string", what, line_number));
-      texts.push_back(value.get<std::string>());
-    }
+    // One JSON string per line, one result per line (token_lines.hpp).
+    const std::vector<std::string> texts = parse_jsonl_texts(input, what);
     const std::vector<std::string_view> views(texts.begin(), texts.end());
     const auto results =
         o.ordinary ? encoding.encode_ordinary_batch(views, o.threads)
@@ -164,82 +148,17 @@ struct DecodeOptions {
   bool jsonl = false;
 };
 
-// Ids separated by white space or commas, optionally inside [ ].
-std::vector<Rank> parse_ids(std::string_view text, std::string_view where) {
-  std::vector<Rank> ids;
-  std::size_t i = 0;
-  const auto separator = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == ',' || c == '[' || c == ']'; };
-  while (i < text.size()) {
-    if (separator(text[i])) {
-      ++i;
-      continue;
-    }
-    std::size_t end = i;
-    while (end < text.size() && !separator(text[end])) ++end;
-    Rank id = 0;
-    const auto [ptr, error] = std::from_chars(text.data() + i, text.data() + end, id);
-    if (error != std::errc() || ptr != text.data() + end)
-      throw Error(fmt::format("{}: `{}` at byte offset {} is not a token id", where, text.substr(i, end - i), i));
-    ids.push_back(id);
-    i = end;
-  }
-  return ids;
-}
-
-// A JSON value as an error message shows it: its text, cut short.
-std::string shown(const nlohmann::json& value) {
-  std::string text = value.dump();
-  if (text.size() <= 40) return text;
-  std::size_t cut = 37;
-  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;  // not inside a character
-  return text.substr(0, cut) + "...";
-}
-
-// One line of decode --jsonl: a JSON array whose elements are all token ids, JSON integers in
-// [0, 2^32). nlohmann would convert 1.5, true and 4294967296 to ids silently (1, 1, 0).
-std::vector<Rank> jsonl_ids(const std::string& line, std::string_view where, std::size_t line_number) {
-  nlohmann::json value;
-  try {
-    value = nlohmann::json::parse(line);
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(fmt::format("{}:{}: expected a JSON array of token ids: {}", where, line_number, e.what()));
-  }
-  if (!value.is_array())
-    throw Error(fmt::format("{}:{}: expected a JSON array of token ids, got {}", where, line_number, shown(value)));
-  std::vector<Rank> ids;
-  ids.reserve(value.size());
-  for (std::size_t i = 0; i < value.size(); ++i) {
-    const nlohmann::json& element = value[i];
-    // -0 is a JSON integer equal to 0; nlohmann stores it as a signed zero.
-    const bool is_id = (element.is_number_unsigned() && element.get<std::uint64_t>() <= 0xFFFFFFFFu) ||
-                       (element.is_number_integer() && element.get<std::int64_t>() == 0);
-    if (!is_id)
-      throw Error(fmt::format("{}:{}: element {} of the array, {}, is not a token id (an integer in [0, 2^32))",
-                              where, line_number, i, shown(element)));
-    ids.push_back(static_cast<Rank>(element.get<std::uint64_t>()));
-  }
-  return ids;
-}
-
 void run_decode(const DecodeOptions& o) {
   const Encoding& encoding = Encoding::load(o.encoding);
   if (o.jsonl) {
-    // One JSON array of ids per line in, one JSON string per line out.
-    const std::string input = read_all_stdin();
-    std::istringstream lines(input);
-    std::size_t line_number = 0;
+    // One JSON array of ids per line in, one JSON string per line out (token_lines.hpp).
+    const auto lists = parse_jsonl_id_lists(read_all_stdin(), "stdin");
     std::string out;
-    // A blank line is an error, as in tokenize --jsonl: output line k is input line k's.
-    for (std::string line; std::getline(lines, line);) {
-      ++line_number;
-      if (line.find_first_not_of(" \t\r") == std::string::npos)
-        throw Error(
-            fmt::format("stdin:{}: blank line; each line must be one JSON array of token ids", line_number));
-      const auto ids = jsonl_ids(line, "stdin", line_number);
+    for (std::size_t k = 0; k < lists.size(); ++k) {
       try {
-        out += nlohmann::json(encoding.decode(ids)).dump() + "\n";
+        out += nlohmann::json(encoding.decode(lists[k])).dump() + "\n";
       } catch (const Error& e) {
-        throw Error(fmt::format("stdin:{}: {}", line_number, e.what()));
+        throw Error(fmt::format("stdin:{}: {}", k + 1, e.what()));
       }
     }
     std::fwrite(out.data(), 1, out.size(), stdout);
@@ -247,10 +166,10 @@ void run_decode(const DecodeOptions& o) {
   }
   std::vector<Rank> ids;
   if (o.ids.empty() || (o.ids.size() == 1 && o.ids[0] == "-")) {
-    ids = parse_ids(read_all_stdin(), "stdin");
+    ids = parse_id_list(read_all_stdin(), "stdin");
   } else {
     for (std::size_t k = 0; k < o.ids.size(); ++k) {
-      const auto some = parse_ids(o.ids[k], fmt::format("argument {}", k + 1));
+      const auto some = parse_id_list(o.ids[k], fmt::format("argument {}", k + 1));
       ids.insert(ids.end(), some.begin(), some.end());
     }
   }
