@@ -4,6 +4,8 @@
 
 #include <bit>
 #include <cstring>
+#include <optional>
+#include <vector>
 #include <nlohmann/json.hpp>
 
 #include "posemb/core/error.hpp"
@@ -29,11 +31,19 @@ void append_u64(std::string& out, std::uint64_t v) {
 
 }  // namespace
 
-// The cache's bytes, memory-mapped: pages are read when the sampler first touches them.
+// The cache's bytes, memory-mapped (pages are read when the sampler first touches them), or a
+// copy of bytes given to from_bytes, 8-byte aligned as a mapping is, for the in-place u32 reads.
 struct TokenCache::Storage {
   explicit Storage(const std::filesystem::path& path) : file(path) {}
-  std::string_view bytes() const { return file.chars(); }
-  io::MappedFile file;
+  explicit Storage(std::string_view bytes) : size(bytes.size()), owned((bytes.size() + 7) / 8) {
+    if (!bytes.empty()) std::memcpy(owned.data(), bytes.data(), bytes.size());
+  }
+  std::string_view bytes() const {
+    return file ? file->chars() : std::string_view(reinterpret_cast<const char*>(owned.data()), size);
+  }
+  std::optional<io::MappedFile> file;
+  std::size_t size = 0;
+  std::vector<std::uint64_t> owned;
 };
 
 TokenCache::TokenCache(TokenCache&&) noexcept = default;
@@ -70,10 +80,21 @@ void TokenCache::write(const std::filesystem::path& cache_file, std::string_view
 }
 
 TokenCache TokenCache::open(const std::filesystem::path& cache_file) {
-  const std::string where = cache_file.string();
   TokenCache cache;
   cache.storage_ = std::make_unique<Storage>(cache_file);
-  const std::string_view bytes = cache.storage_->bytes();
+  cache.validate(cache_file.string());
+  return cache;
+}
+
+TokenCache TokenCache::from_bytes(std::string_view bytes, const std::string& source) {
+  TokenCache cache;
+  cache.storage_ = std::make_unique<Storage>(bytes);
+  cache.validate(source);
+  return cache;
+}
+
+void TokenCache::validate(const std::string& where) {
+  const std::string_view bytes = storage_->bytes();
   if (bytes.size() < 16 || std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0)
     throw Error(fmt::format("{}: not a posemb token cache (no PSMBTOK1 magic at byte 0)", where));
   const std::uint64_t header_size = read_u64(bytes.data() + 8);
@@ -87,27 +108,26 @@ TokenCache TokenCache::open(const std::filesystem::path& cache_file) {
     throw Error(fmt::format("{}: header at byte 16 is not valid JSON: {}", where, e.what()));
   }
   try {
-    cache.tokenizer_ = header.at("tokenizer").get<std::string>();
-    cache.vocab_size_ = header.at("vocab_size").get<Index>();
+    tokenizer_ = header.at("tokenizer").get<std::string>();
+    vocab_size_ = header.at("vocab_size").get<Index>();
     const auto count = header.at("token_count").get<std::uint64_t>();
-    cache.source_size_ = header.at("source_size").get<std::uint64_t>();
-    cache.source_hash_ = std::stoull(header.at("source_fnv1a64").get<std::string>(), nullptr, 16);
+    source_size_ = header.at("source_size").get<std::uint64_t>();
+    source_hash_ = std::stoull(header.at("source_fnv1a64").get<std::string>(), nullptr, 16);
     const std::uint64_t data = bytes.size() - 16 - header_size;
     if (data != count * 4)
       throw Error(
           fmt::format("{}: header says {} tokens ({} bytes) but {} bytes follow it", where, count, count * 4, data));
-    cache.tokens_ = {reinterpret_cast<const std::uint32_t*>(bytes.data() + 16 + header_size),
+    tokens_ = {reinterpret_cast<const std::uint32_t*>(bytes.data() + 16 + header_size),
                      static_cast<std::size_t>(count)};
   } catch (const nlohmann::json::exception& e) {
     throw Error(fmt::format("{}: header is missing a field or has a wrong type: {}", where, e.what()));
   } catch (const std::invalid_argument&) {
     throw Error(fmt::format("{}: source_fnv1a64 is not a hexadecimal number", where));
   }
-  for (std::size_t i = 0; i < cache.tokens_.size(); ++i)
-    if (Index(cache.tokens_[i]) >= cache.vocab_size_)
+  for (std::size_t i = 0; i < tokens_.size(); ++i)
+    if (Index(tokens_[i]) >= vocab_size_)
       throw Error(fmt::format("{}: token {} at index {} (byte {}) is not below the vocabulary size {}", where,
-                              cache.tokens_[i], i, 16 + header_size + 4 * i, cache.vocab_size_));
-  return cache;
+                              tokens_[i], i, 16 + header_size + 4 * i, vocab_size_));
 }
 
 TokenCache TokenCache::open_or_build(const std::filesystem::path& text_file, const TextTokenizer& tokenizer,

@@ -25,12 +25,10 @@ bool has_checkpoint(const std::filesystem::path& folder) {
   return std::filesystem::is_regular_file(folder / kManifest, ec);
 }
 
-CheckpointManifest read_checkpoint_manifest(const std::filesystem::path& folder) {
-  const auto path = folder / kManifest;
-  const std::string where = path.string();
+CheckpointManifest parse_checkpoint_manifest(std::string_view json_text, std::string_view where) {
   nlohmann::json j;
   try {
-    j = nlohmann::json::parse(io::read_file_bytes(path));
+    j = nlohmann::json::parse(json_text);
   } catch (const nlohmann::json::parse_error& e) {
     throw Error(fmt::format("{}: not valid JSON at byte {}", where, e.byte));
   }
@@ -52,6 +50,10 @@ CheckpointManifest read_checkpoint_manifest(const std::filesystem::path& folder)
   return m;
 }
 
+CheckpointManifest read_checkpoint_manifest(const std::filesystem::path& folder) {
+  const auto path = folder / kManifest;
+  return parse_checkpoint_manifest(io::read_file_bytes(path), path.string());
+}
 
 void save_checkpoint(const std::filesystem::path& folder, const Trainer& trainer, const RunInfo& run) {
   const std::int64_t step = trainer.steps_done();
@@ -87,14 +89,19 @@ void save_checkpoint(const std::filesystem::path& folder, const Trainer& trainer
 
 namespace {
 
-// The weights file a manifest names, after checking that its step is the manifest's.
-io::SafetensorsFile open_weights(const std::filesystem::path& folder, const CheckpointManifest& manifest) {
-  io::SafetensorsFile file(folder / manifest.weights_file);
+// The step in the weights' metadata must be the manifest's.
+void check_step(const io::SafetensorsFile& file, const CheckpointManifest& manifest) {
   const auto& meta = file.metadata();
   const auto step_it = meta.find("step");
   if (step_it == meta.end() || step_it->second != std::to_string(manifest.step))
     throw Error(fmt::format("{}: its step ({}) differs from the step {} in {}", file.source(),
                             step_it == meta.end() ? "missing" : step_it->second, manifest.step, kManifest));
+}
+
+// The weights file a manifest names, after checking its step.
+io::SafetensorsFile open_weights(const std::filesystem::path& folder, const CheckpointManifest& manifest) {
+  io::SafetensorsFile file(folder / manifest.weights_file);
+  check_step(file, manifest);
   return file;
 }
 
@@ -102,10 +109,14 @@ io::SafetensorsFile open_weights(const std::filesystem::path& folder, const Chec
 
 Gpt load_checkpoint_model(const std::filesystem::path& folder) {
   const CheckpointManifest manifest = read_checkpoint_manifest(folder);
-  const io::SafetensorsFile file = open_weights(folder, manifest);
+  return checkpoint_model_from_weights(manifest, io::SafetensorsFile(folder / manifest.weights_file));
+}
+
+Gpt checkpoint_model_from_weights(const CheckpointManifest& manifest, const io::SafetensorsFile& weights) {
+  check_step(weights, manifest);
   Gpt model(manifest.model);
   for (const auto& e : model.layout().entries()) {
-    const Tensor t = file.load_tensor("model." + e.name, e.shape);
+    const Tensor t = weights.load_tensor("model." + e.name, e.shape);
     std::copy(t.values().begin(), t.values().end(), model.parameters().begin() + e.offset);
   }
   return model;

@@ -4,6 +4,8 @@
 
 #include <filesystem>
 #include <functional>
+#include <string>
+#include <vector>
 
 #include "posemb/core/error.hpp"
 #include "posemb/io/file.hpp"
@@ -87,6 +89,18 @@ TEST_F(TokenCacheTest, DamagedCachesAreErrorsNamingTheFile) {
   io::write_file_atomically(dir_ / "t.txt", "abcdef");
   io::write_file_atomically(cache, "garbage");
   EXPECT_TRUE(TokenCache::open_or_build(dir_ / "t.txt", bytes, cache).was_built());
+}
+
+TEST_F(TokenCacheTest, FromBytesChecksWhatOpenChecks) {
+  const auto cache = dir_ / "x.tokens";
+  TokenCache::write(cache, "abcdef", TextTokenizer::from_name("bytes"));
+  const std::string good = io::read_file_bytes(cache);
+  const TokenCache c = TokenCache::from_bytes(good, "in memory");
+  EXPECT_EQ(std::vector<std::uint32_t>(c.tokens().begin(), c.tokens().end()),
+            (std::vector<std::uint32_t>{'a', 'b', 'c', 'd', 'e', 'f'}));
+  EXPECT_EQ(c.source_hash(), TokenCache::open(cache).source_hash());
+  expect_error_containing([&] { (void)TokenCache::from_bytes(good.substr(0, good.size() - 2), "in memory"); },
+                          "in memory: header says 6 tokens (24 bytes) but 22 bytes follow");
 }
 
 TEST(TextTokenizer, Gpt2TokensAreTiktokens) {

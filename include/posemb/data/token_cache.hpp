@@ -36,6 +36,8 @@ class TokenCache {
   static void write(const std::filesystem::path& cache_file, std::string_view text, const TextTokenizer& tokenizer);
   // Opens and validates an existing cache.
   static TokenCache open(const std::filesystem::path& cache_file);
+  // The same checks on a cache file's bytes in memory (copied); `source` names them in errors.
+  static TokenCache from_bytes(std::string_view bytes, const std::string& source);
 
   TokenCache(TokenCache&&) noexcept;
   TokenCache& operator=(TokenCache&&) noexcept;
@@ -51,6 +53,7 @@ class TokenCache {
 
  private:
   TokenCache() = default;
+  void validate(const std::string& where);  // fills the fields from storage_'s bytes
   struct Storage;
   std::unique_ptr<Storage> storage_;
   std::span<const std::uint32_t> tokens_;

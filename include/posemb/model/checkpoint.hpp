@@ -15,9 +15,14 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <string_view>
 
 #include "posemb/model/config.hpp"
 #include "posemb/model/trainer.hpp"
+
+namespace posemb::io {
+class SafetensorsFile;
+}  // namespace posemb::io
 
 namespace posemb::model {
 
@@ -39,6 +44,8 @@ void save_checkpoint(const std::filesystem::path& folder, const Trainer& trainer
 
 // Reads and validates checkpoint.json (errors name the file and the key).
 CheckpointManifest read_checkpoint_manifest(const std::filesystem::path& folder);
+// The same from checkpoint.json's text; `where` names it in errors.
+CheckpointManifest parse_checkpoint_manifest(std::string_view json_text, std::string_view where);
 
 // Loads the weights file into a trainer built with the manifest's configs. Throws
 // posemb::Error naming the file and tensor when a tensor is missing or has the wrong shape,
@@ -49,5 +56,7 @@ bool has_checkpoint(const std::filesystem::path& folder);
 
 // The trained model alone (no optimizer state), for evaluation and pictures. Same errors.
 Gpt load_checkpoint_model(const std::filesystem::path& folder);
+// The same from a manifest and its weights file already opened.
+Gpt checkpoint_model_from_weights(const CheckpointManifest& manifest, const io::SafetensorsFile& weights);
 
 }  // namespace posemb::model

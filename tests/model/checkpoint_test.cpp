@@ -1,0 +1,89 @@
+// model/checkpoint: checkpoint.json and its weights read from memory, as the fuzzer
+// (fuzz/checkpoint_fuzz.cpp) reads them; malformed manifests and weights are errors naming the
+// file. Saving and resuming a run are tested through the CLI (tests/cli/train_command_test.cpp).
+#include "posemb/model/checkpoint.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstddef>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <span>
+#include <string>
+
+#include "posemb/core/error.hpp"
+#include "posemb/io/safetensors.hpp"
+
+namespace posemb::model {
+namespace {
+
+GptConfig tiny_config() {
+  GptConfig c;
+  c.vocab_size = 7;
+  c.context_length = 4;
+  c.layers = 1;
+  c.heads = 2;
+  c.channels = 4;
+  c.scheme = PositionScheme::kLearned;
+  return c;
+}
+
+std::string manifest_text(const GptConfig& config, std::int64_t step) {
+  nlohmann::ordered_json j;
+  j["step"] = step;
+  j["weights"] = "checkpoint-00000003.safetensors";
+  j["model"] = nlohmann::ordered_json::parse(config_to_json(config));
+  j["training"] = nlohmann::ordered_json::parse(training_config_to_json(TrainingConfig{}));
+  j["run"] = {{"corpus", "brown"}, {"tokenizer", "bytes"}};
+  return j.dump(2);
+}
+
+// The weights of `model` as save_checkpoint writes them (without the optimizer's moments).
+std::string weights_of(const Gpt& model, std::int64_t step) {
+  io::SafetensorsWriter writer;
+  for (const auto& e : model.layout().entries()) writer.add("model." + e.name, tensor_in(model.parameters(), e));
+  writer.set_metadata("step", std::to_string(step));
+  return writer.bytes();
+}
+
+io::SafetensorsFile open_bytes(const std::string& bytes) {
+  return io::SafetensorsFile::from_bytes(std::as_bytes(std::span(bytes.data(), bytes.size())), "w.safetensors");
+}
+
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(Checkpoint, ManifestAndWeightsFromMemory) {
+  Gpt saved(tiny_config());
+  saved.initialize(3);
+  const CheckpointManifest manifest = parse_checkpoint_manifest(manifest_text(tiny_config(), 3), "checkpoint.json");
+  EXPECT_EQ(manifest.step, 3);
+  EXPECT_EQ(manifest.run.tokenizer, "bytes");
+  EXPECT_EQ(manifest.model.channels, 4);
+  const Gpt loaded = checkpoint_model_from_weights(manifest, open_bytes(weights_of(saved, 3)));
+  EXPECT_EQ(loaded.parameters(), saved.parameters());
+}
+
+TEST(Checkpoint, AManifestThatIsNotOneIsAnErrorNamingIt) {
+  EXPECT_EQ(error_of([] { parse_checkpoint_manifest("{\"step\": ", "run/checkpoint.json"); })
+                .rfind("run/checkpoint.json: not valid JSON at byte ", 0),
+            0u);
+  EXPECT_NE(error_of([] { parse_checkpoint_manifest("[]", "run/checkpoint.json"); }).find("run/checkpoint.json: "),
+            std::string::npos);
+}
+
+TEST(Checkpoint, WeightsOfAnotherStepAreAnError) {
+  Gpt saved(tiny_config());
+  const CheckpointManifest manifest = parse_checkpoint_manifest(manifest_text(tiny_config(), 3), "checkpoint.json");
+  EXPECT_EQ(error_of([&] { checkpoint_model_from_weights(manifest, open_bytes(weights_of(saved, 4))); }),
+            "w.safetensors: its step (4) differs from the step 3 in checkpoint.json");
+}
+
+}  // namespace
+}  // namespace posemb::model
