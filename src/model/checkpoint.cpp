@@ -31,6 +31,8 @@ CheckpointManifest parse_checkpoint_manifest(std::string_view json_text, std::st
     j = nlohmann::json::parse(json_text);
   } catch (const nlohmann::json::parse_error& e) {
     throw Error(fmt::format("{}: not valid JSON at byte {}", where, e.byte));
+  } catch (const nlohmann::json::exception& e) {  // out_of_range: a number beyond a double (1e400)
+    throw Error(fmt::format("{}: not valid JSON: {}", where, e.what()));
   }
   CheckpointManifest m;
   try {

@@ -107,6 +107,8 @@ GptConfig config_from_json(std::string_view text, std::string_view where) {
     j = nlohmann::json::parse(text);
   } catch (const nlohmann::json::parse_error& e) {
     throw Error(fmt::format("{}: not valid JSON at byte {}: {}", where, e.byte, e.what()));
+  } catch (const nlohmann::json::exception& e) {  // out_of_range: a number beyond a double (1e400)
+    throw Error(fmt::format("{}: not valid JSON: {}", where, e.what()));
   }
   if (!j.is_object()) throw Error(fmt::format("{}: the model config must be a JSON object", where));
   GptConfig c;

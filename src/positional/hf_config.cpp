@@ -97,6 +97,8 @@ RopeParams rope_params_from_hf_config(std::string_view json_text, std::string_vi
     root = json::parse(json_text.begin(), json_text.end());
   } catch (const json::parse_error& e) {
     r.fail(fmt::format("not valid JSON at byte {}: {}", e.byte, e.what()));
+  } catch (const json::exception& e) {  // out_of_range: a number beyond a double (1e400)
+    r.fail(fmt::format("not valid JSON: {}", e.what()));
   }
   if (!root.is_object()) r.fail(fmt::format("expected a JSON object, got {}", root.type_name()));
 

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "posemb/core/error.hpp"
 #include "posemb/io/safetensors.hpp"
@@ -76,6 +77,20 @@ TEST(Checkpoint, AManifestThatIsNotOneIsAnErrorNamingIt) {
             0u);
   EXPECT_NE(error_of([] { parse_checkpoint_manifest("[]", "run/checkpoint.json"); }).find("run/checkpoint.json: "),
             std::string::npos);
+}
+
+TEST(Checkpoint, ANumberBeyondADoubleIsAnErrorNamingTheFile) {
+  // nlohmann throws out_of_range, not parse_error, for these (found by fuzz/checkpoint_fuzz.cpp).
+  std::string manifest = manifest_text(tiny_config(), 3);
+  manifest.replace(manifest.find("10000.0"), 7, "1e400");  // rope_theta
+  const std::string message = error_of([&] { parse_checkpoint_manifest(manifest, "run/checkpoint.json"); });
+  EXPECT_EQ(message.rfind("run/checkpoint.json: not valid JSON: ", 0), 0u) << message;
+  EXPECT_NE(message.find("number overflow parsing '1e400'"), std::string::npos) << message;
+  for (const auto& parse : std::vector<std::function<void()>>{
+           [] { config_from_json(R"({"vocab_size": 1e999})", "model.json"); },
+           [] { training_config_from_json(R"({"batch": -1e999})", "model.json"); }}) {
+    EXPECT_EQ(error_of(parse).rfind("model.json: not valid JSON: ", 0), 0u) << error_of(parse);
+  }
 }
 
 TEST(Checkpoint, WeightsOfAnotherStepAreAnError) {

@@ -127,6 +127,14 @@ TEST(RopeConfigErrors, NameTheParameter) {
   EXPECT_NE(broken.find("cfg.json: not valid JSON at byte 36"), std::string::npos) << broken;
 }
 
+TEST(RopeConfigErrors, ANumberBeyondADoubleIsAnErrorNamingTheFile) {
+  // nlohmann throws out_of_range, not parse_error, for these (found by fuzz/hf_config_fuzz.cpp).
+  const std::string big = error_of(R"({"head_dim": 64, "rope_theta": 1e400})");
+  EXPECT_EQ(big.rfind("cfg.json: not valid JSON: ", 0), 0u) << big;
+  EXPECT_NE(big.find("number overflow parsing '1e400'"), std::string::npos) << big;
+  EXPECT_NE(error_of("8888888888888888888888e888888").find("cfg.json: not valid JSON"), std::string::npos);
+}
+
 TEST(RopeConfig, ReadsTransformers5RopeParametersAndModelConventions) {
   const RopeParams v5 = rope_params_from_hf_config(R"({"hidden_size": 4096, "num_attention_heads": 32,
       "max_position_embeddings": 131072, "rope_parameters": {"rope_type": "llama3", "rope_theta": 500000.0,
