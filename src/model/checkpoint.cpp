@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
+#include <optional>
 
+#include "json_integer.hpp"
 #include "posemb/core/error.hpp"
 #include "posemb/io/file.hpp"
 #include "posemb/io/safetensors.hpp"
@@ -36,7 +38,10 @@ CheckpointManifest parse_checkpoint_manifest(std::string_view json_text, std::st
   }
   CheckpointManifest m;
   try {
-    m.step = j.at("step").get<std::int64_t>();
+    const std::optional<std::int64_t> step = json_integer<std::int64_t>(j.at("step"));
+    if (!step || *step < 0)
+      throw Error(fmt::format("{}: 'step' must be an integer ≥ 0 (is {})", where, j.at("step").dump()));
+    m.step = *step;
     m.weights_file = j.at("weights").get<std::string>();
     m.run.corpus = j.at("run").at("corpus").get<std::string>();
     m.run.tokenizer = j.at("run").at("tokenizer").get<std::string>();

@@ -5,7 +5,9 @@
 #include <array>
 #include <limits>
 #include <nlohmann/json.hpp>
+#include <optional>
 
+#include "json_integer.hpp"
 #include "posemb/core/error.hpp"
 
 namespace posemb::model {
@@ -117,8 +119,9 @@ GptConfig config_from_json(std::string_view text, std::string_view where) {
       if (required) throw Error(fmt::format("{}: missing key '{}'", where, key));
       return;
     }
-    if (!j[key].is_number_integer()) throw Error(fmt::format("{}: '{}' must be an integer", where, key));
-    out = j[key].get<Index>();
+    const std::optional<Index> value = json_integer<Index>(j[key]);
+    if (!value) throw Error(fmt::format("{}: '{}' must be an integer", where, key));
+    out = *value;
   };
   auto read_double = [&](const char* key, double& out) {
     if (!j.contains(key)) return;

@@ -93,6 +93,36 @@ TEST(Checkpoint, ANumberBeyondADoubleIsAnErrorNamingTheFile) {
   }
 }
 
+TEST(Checkpoint, IntegersMustBeJsonIntegersInRange) {
+  // get<std::int64_t>() truncated 1.5 to 1 and converted 6.7e25 with undefined behaviour
+  // (found by fuzz/checkpoint_fuzz.cpp).
+  const auto with_step = [](const std::string& step) {
+    std::string manifest = manifest_text(tiny_config(), 3);
+    return manifest.replace(manifest.find("\"step\": 3"), 9, "\"step\": " + step);
+  };
+  EXPECT_EQ(parse_checkpoint_manifest(with_step("0"), "c.json").step, 0);
+  for (const std::string step : {"66666666666666666666e6", "1.5", "-1", "18446744073709551615", "\"3\""})
+    EXPECT_EQ(error_of([&] { parse_checkpoint_manifest(with_step(step), "c.json"); }),
+              "c.json: 'step' must be an integer ≥ 0 (is " + nlohmann::json::parse(step).dump() + ")")
+        << step;
+
+  nlohmann::json training = nlohmann::json::parse(training_config_to_json(TrainingConfig{}));
+  training["batch"] = 2.5;
+  EXPECT_EQ(error_of([&] { training_config_from_json(training.dump(), "t.json"); }),
+            "t.json: training config: 'batch' must be an integer (is 2.5)");
+  training["batch"] = 4;
+  training["seed"] = -1;
+  EXPECT_EQ(error_of([&] { training_config_from_json(training.dump(), "t.json"); }),
+            "t.json: training config: 'seed' must be an integer ≥ 0 (is -1)");
+  training["seed"] = 1e30;
+  EXPECT_EQ(error_of([&] { training_config_from_json(training.dump(), "t.json"); }),
+            "t.json: training config: 'seed' must be an integer ≥ 0 (is 1e+30)");
+
+  nlohmann::json model = nlohmann::json::parse(config_to_json(tiny_config()));
+  model["layers"] = 18446744073709551615u;  // wrapped to -1 before
+  EXPECT_EQ(error_of([&] { config_from_json(model.dump(), "m.json"); }), "m.json: 'layers' must be an integer");
+}
+
 TEST(Checkpoint, WeightsOfAnotherStepAreAnError) {
   Gpt saved(tiny_config());
   const CheckpointManifest manifest = parse_checkpoint_manifest(manifest_text(tiny_config(), 3), "checkpoint.json");
