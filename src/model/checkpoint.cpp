@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <optional>
 
@@ -18,6 +19,35 @@ constexpr const char* kManifest = "checkpoint.json";
 
 std::string weights_name(std::int64_t step) {
   return fmt::format("checkpoint-{:08}.safetensors", step);
+}
+
+// The weights must be those of the manifest: the same step in their metadata, and room for
+// every parameter of the model the manifest describes. The model's memory is taken from the
+// manifest's config, which a damaged checkpoint.json can make as large as it likes; the
+// weights file has to hold every parameter, so its size bounds the model before one is built.
+void check_weights(const io::SafetensorsFile& file, const CheckpointManifest& manifest) {
+  const auto& meta = file.metadata();
+  const auto step_it = meta.find("step");
+  if (step_it == meta.end() || step_it->second != std::to_string(manifest.step))
+    throw Error(fmt::format("{}: its step ({}) differs from the step {} in {}", file.source(),
+                            step_it == meta.end() ? "missing" : step_it->second, manifest.step, kManifest));
+  Index held = 0;  // values in the model's tensors: at most 2 per byte of the file, no overflow
+  for (const io::SafetensorsTensorInfo& t : file.tensors())
+    if (t.name.starts_with("model.")) held += shape_numel(t.shape);
+  const Index needed = parameter_count(manifest.model);
+  if (needed > held)
+    throw Error(fmt::format("{}: its model tensors hold {} values, but the model in {} (vocabulary {}, {} layers, "
+                            "{} channels, context {}) has {} parameters",
+                            file.source(), held, kManifest, manifest.model.vocab_size, manifest.model.layers,
+                            manifest.model.channels, manifest.model.context_length,
+                            needed == std::numeric_limits<Index>::max() ? "more than 2^63" : std::to_string(needed)));
+}
+
+// The weights file a manifest names, after checking it against the manifest.
+io::SafetensorsFile open_weights(const std::filesystem::path& folder, const CheckpointManifest& manifest) {
+  io::SafetensorsFile file(folder / manifest.weights_file);
+  check_weights(file, manifest);
+  return file;
 }
 
 }  // namespace
@@ -59,7 +89,9 @@ CheckpointManifest parse_checkpoint_manifest(std::string_view json_text, std::st
 
 CheckpointManifest read_checkpoint_manifest(const std::filesystem::path& folder) {
   const auto path = folder / kManifest;
-  return parse_checkpoint_manifest(io::read_file_bytes(path), path.string());
+  CheckpointManifest manifest = parse_checkpoint_manifest(io::read_file_bytes(path), path.string());
+  (void)open_weights(folder, manifest);  // before anyone builds the model it describes
+  return manifest;
 }
 
 void save_checkpoint(const std::filesystem::path& folder, const Trainer& trainer, const RunInfo& run) {
@@ -94,25 +126,6 @@ void save_checkpoint(const std::filesystem::path& folder, const Trainer& trainer
   for (std::size_t i = 0; i + 2 < old.size(); ++i) std::filesystem::remove(old[i]);
 }
 
-namespace {
-
-// The step in the weights' metadata must be the manifest's.
-void check_step(const io::SafetensorsFile& file, const CheckpointManifest& manifest) {
-  const auto& meta = file.metadata();
-  const auto step_it = meta.find("step");
-  if (step_it == meta.end() || step_it->second != std::to_string(manifest.step))
-    throw Error(fmt::format("{}: its step ({}) differs from the step {} in {}", file.source(),
-                            step_it == meta.end() ? "missing" : step_it->second, manifest.step, kManifest));
-}
-
-// The weights file a manifest names, after checking its step.
-io::SafetensorsFile open_weights(const std::filesystem::path& folder, const CheckpointManifest& manifest) {
-  io::SafetensorsFile file(folder / manifest.weights_file);
-  check_step(file, manifest);
-  return file;
-}
-
-}  // namespace
 
 Gpt load_checkpoint_model(const std::filesystem::path& folder) {
   const CheckpointManifest manifest = read_checkpoint_manifest(folder);
@@ -120,7 +133,7 @@ Gpt load_checkpoint_model(const std::filesystem::path& folder) {
 }
 
 Gpt checkpoint_model_from_weights(const CheckpointManifest& manifest, const io::SafetensorsFile& weights) {
-  check_step(weights, manifest);
+  check_weights(weights, manifest);
   Gpt model(manifest.model);
   for (const auto& e : model.layout().entries()) {
     const Tensor t = weights.load_tensor("model." + e.name, e.shape);

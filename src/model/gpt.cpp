@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 
 #include "posemb/core/error.hpp"
 #include "posemb/kernels/attention.hpp"
@@ -111,6 +112,24 @@ struct Gpt::Workspace {
   }
   BlockActivations& acts_of(Index layer) { return acts[keep_all ? static_cast<std::size_t>(layer) : 0]; }
 };
+
+Index parameter_count(const GptConfig& config) {
+  validate(config);
+  // Saturating arithmetic on non-negative values: the config's sizes may be anything a file said.
+  constexpr Index kMax = std::numeric_limits<Index>::max();
+  const auto mul = [](Index a, Index b) { Index r; return __builtin_mul_overflow(a, b, &r) ? kMax : r; };
+  const auto add = [](Index a, Index b) { Index r; return __builtin_add_overflow(a, b, &r) ? kMax : r; };
+  const Index c = config.channels;
+  // Per block: ln1, ln2 and the projection biases (6C), qkv (3C² + 3C), proj (C² + C), fc
+  // (4C² + 4C), mlp proj (4C² + C): 12C² + 13C, as the constructor below lays them out.
+  Index block = add(mul(12, mul(c, c)), mul(13, c));
+  if (config.scheme == PositionScheme::kShaw)
+    block = add(block, mul(2, mul(add(mul(2, config.shaw_max_relative_position), 1), config.head_dim())));
+  Index n = add(mul(config.vocab_size, c), add(mul(config.layers, block), mul(2, c)));  // wte, blocks, ln_f
+  if (config.scheme == PositionScheme::kLearned) n = add(n, mul(config.context_length, c));
+  if (config.scheme == PositionScheme::kT5) n = add(n, mul(config.t5_num_buckets, config.heads));
+  return n;
+}
 
 Gpt::Gpt(const GptConfig& config) : config_(config), work_(std::make_unique<Workspace>()) {
   validate(config_);

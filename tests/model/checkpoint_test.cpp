@@ -6,13 +6,16 @@
 #include <gtest/gtest.h>
 
 #include <cstddef>
+#include <filesystem>
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "posemb/core/error.hpp"
+#include "posemb/io/file.hpp"
 #include "posemb/io/safetensors.hpp"
 
 namespace posemb::model {
@@ -121,6 +124,37 @@ TEST(Checkpoint, IntegersMustBeJsonIntegersInRange) {
   nlohmann::json model = nlohmann::json::parse(config_to_json(tiny_config()));
   model["layers"] = 18446744073709551615u;  // wrapped to -1 before
   EXPECT_EQ(error_of([&] { config_from_json(model.dump(), "m.json"); }), "m.json: 'layers' must be an integer");
+}
+
+TEST(Checkpoint, AModelLargerThanItsWeightsIsAnErrorBeforeAnyMemoryIsTaken) {
+  // A manifest's sizes decide how much memory the model takes: channels 400000 asked for 7 TB
+  // and layers 100000 laid out parameters for minutes (found by fuzz/checkpoint_fuzz.cpp).
+  Gpt saved(tiny_config());
+  const std::string weights = weights_of(saved, 3);
+  for (const auto& [key, value] : std::vector<std::pair<std::string, Index>>{
+           {"channels", 400000}, {"layers", 100000}, {"context_length", 4000000000}, {"vocab_size", 8}}) {
+    nlohmann::json manifest = nlohmann::json::parse(manifest_text(tiny_config(), 3));
+    manifest["model"][key] = value;
+    const CheckpointManifest m = parse_checkpoint_manifest(manifest.dump(), "checkpoint.json");
+    const std::string message = error_of([&] { checkpoint_model_from_weights(m, open_bytes(weights)); });
+    EXPECT_EQ(message.rfind("w.safetensors: its model tensors hold " + std::to_string(parameter_count(tiny_config())) +
+                                " values, but the model in checkpoint.json (",
+                            0),
+              0u)
+        << message;
+    EXPECT_NE(message.find(") has " + std::to_string(parameter_count(m.model)) + " parameters"), std::string::npos)
+        << message;
+  }
+  // read_checkpoint_manifest checks the weights too: `posemb train --resume` builds its trainer
+  // from the manifest before it loads them.
+  const auto folder = std::filesystem::path(::testing::TempDir()) / "posemb_checkpoint_too_small";
+  std::filesystem::create_directories(folder);
+  nlohmann::json manifest = nlohmann::json::parse(manifest_text(tiny_config(), 3));
+  manifest["model"]["channels"] = 400000;
+  io::write_file_atomically(folder / "checkpoint.json", manifest.dump());
+  io::write_file_atomically(folder / "checkpoint-00000003.safetensors", weights);
+  EXPECT_NE(error_of([&] { read_checkpoint_manifest(folder); }).find("its model tensors hold"), std::string::npos);
+  std::filesystem::remove_all(folder);
 }
 
 TEST(Checkpoint, WeightsOfAnotherStepAreAnError) {

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <random>
 
 #include "posemb/core/error.hpp"
@@ -206,6 +207,23 @@ TEST(Gpt, BadInputIsAnErrorNamingWhere) {
     EXPECT_NE(std::string(e.what()).find("positions up to 6 are past the 6 positions"), std::string::npos) << e.what();
   }
   EXPECT_THROW(model.loss({tokens, targets, 3, 6}), Error);  // 12 tokens are not 3 × 6
+}
+
+TEST(Gpt, ParameterCountWithoutTheModelIsTheLayouts) {
+  for (const PositionScheme scheme : all_position_schemes()) {
+    for (const Index layers : {1, 3}) {
+      GptConfig c = small_config(scheme);
+      c.layers = layers;
+      c.channels = 12;
+      c.heads = layers == 1 ? 2 : 3;
+      EXPECT_EQ(parameter_count(c), Gpt(c).layout().parameter_count()) << scheme_name(scheme) << " " << layers;
+    }
+  }
+  // A config read from a file may ask for anything: the count saturates instead of overflowing.
+  GptConfig huge = small_config(PositionScheme::kShaw);
+  huge.channels = huge.heads = Index{1} << 40;
+  huge.shaw_max_relative_position = std::numeric_limits<Index>::max();
+  EXPECT_EQ(parameter_count(huge), std::numeric_limits<Index>::max());
 }
 
 TEST(GptConfig, ValidationNamesTheParameter) {

@@ -63,6 +63,12 @@ class KvCache {
   std::vector<FloatBuffer> keys_, values_;  // per layer [batch, capacity, C]
 };
 
+// The number of parameters of the model `config` describes, Gpt(config).layout()
+// .parameter_count(), computed without building the model or its layout: what a checkpoint's
+// weights are checked against before memory is taken for the model its manifest describes.
+// Saturates at INT64_MAX. Throws posemb::Error if the config is not valid.
+Index parameter_count(const GptConfig& config);
+
 class Gpt {
  public:
   // Validates the config; parameters start at zero (call initialize or load a checkpoint).
