@@ -3,11 +3,14 @@
 #include <fmt/format.h>
 
 #include <bit>
+#include <charconv>
 #include <cstring>
 #include <optional>
+#include <type_traits>
 #include <vector>
 #include <nlohmann/json.hpp>
 
+#include "core/json_integer.hpp"
 #include "posemb/core/error.hpp"
 #include "posemb/io/file.hpp"
 #include "posemb/io/mapped_file.hpp"
@@ -107,12 +110,27 @@ void TokenCache::validate(const std::string& where) {
   } catch (const nlohmann::json::exception& e) {
     throw Error(fmt::format("{}: header at byte 16 is not valid JSON: {}", where, e.what()));
   }
+  // A JSON integer that T holds (get<T>() would convert 1e30 with undefined behaviour).
+  const auto integer = [&]<class T>(const char* key, T& out) {
+    const std::optional<T> value = json_integer<T>(header.at(key));
+    if (!value)
+      throw Error(fmt::format("{}: header field {} is not an integer{} (is {})", where, key,
+                              std::is_signed_v<T> ? "" : " ≥ 0", header.at(key).dump()));
+    out = *value;
+  };
   try {
     tokenizer_ = header.at("tokenizer").get<std::string>();
-    vocab_size_ = header.at("vocab_size").get<Index>();
-    const auto count = header.at("token_count").get<std::uint64_t>();
-    source_size_ = header.at("source_size").get<std::uint64_t>();
-    source_hash_ = std::stoull(header.at("source_fnv1a64").get<std::string>(), nullptr, 16);
+    integer("vocab_size", vocab_size_);
+    std::uint64_t count = 0;
+    integer("token_count", count);
+    integer("source_size", source_size_);
+    // Exactly what write() writes: 16 lowercase hexadecimal digits (std::stoull would take
+    // "-1", " 0x1" and throw out_of_range on 17 digits).
+    const std::string hash = header.at("source_fnv1a64").get<std::string>();
+    const auto [end, error] = std::from_chars(hash.data(), hash.data() + hash.size(), source_hash_, 16);
+    if (hash.size() != 16 || error != std::errc() || end != hash.data() + hash.size() ||
+        hash.find_first_not_of("0123456789abcdef") != std::string::npos)
+      throw Error(fmt::format("{}: header field source_fnv1a64 is not 16 hexadecimal digits (is {:?})", where, hash));
     const std::uint64_t data = bytes.size() - 16 - header_size;
     if (data != count * 4)
       throw Error(
@@ -121,8 +139,6 @@ void TokenCache::validate(const std::string& where) {
                      static_cast<std::size_t>(count)};
   } catch (const nlohmann::json::exception& e) {
     throw Error(fmt::format("{}: header is missing a field or has a wrong type: {}", where, e.what()));
-  } catch (const std::invalid_argument&) {
-    throw Error(fmt::format("{}: source_fnv1a64 is not a hexadecimal number", where));
   }
   for (std::size_t i = 0; i < tokens_.size(); ++i)
     if (Index(tokens_[i]) >= vocab_size_)

@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
-#include "json_integer.hpp"
+#include "core/json_integer.hpp"
 #include "posemb/core/error.hpp"
 #include "posemb/io/file.hpp"
 #include "posemb/io/safetensors.hpp"

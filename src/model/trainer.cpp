@@ -8,7 +8,7 @@
 #include <optional>
 #include <type_traits>
 
-#include "json_integer.hpp"
+#include "core/json_integer.hpp"
 #include "posemb/core/error.hpp"
 
 namespace posemb::model {

@@ -1,5 +1,5 @@
 #pragma once
-// Integers read from the model's JSON files (checkpoint.json, the model and training configs).
+// Integers read from JSON files posemb did not write itself (checkpoint.json, configs, caches).
 // nlohmann's get<std::int64_t>() truncates 1.5 to 1, wraps 2^64 - 1 to -1, and converts 1e30
 // with undefined behaviour; json_integer accepts a JSON integer that T holds, nothing else.
 #include <cstdint>
@@ -7,7 +7,7 @@
 #include <optional>
 #include <utility>
 
-namespace posemb::model {
+namespace posemb {
 
 template <class T>
 std::optional<T> json_integer(const nlohmann::json& value) {
@@ -21,4 +21,4 @@ std::optional<T> json_integer(const nlohmann::json& value) {
   return std::nullopt;
 }
 
-}  // namespace posemb::model
+}  // namespace posemb
