@@ -131,10 +131,12 @@ void TokenCache::validate(const std::string& where) {
     if (hash.size() != 16 || error != std::errc() || end != hash.data() + hash.size() ||
         hash.find_first_not_of("0123456789abcdef") != std::string::npos)
       throw Error(fmt::format("{}: header field source_fnv1a64 is not 16 hexadecimal digits (is {:?})", where, hash));
+    // Compared as data / 4 against count: count * 4 wraps for counts of 2^62 and more, and a
+    // wrapped product equal to the bytes there would span far past the file.
     const std::uint64_t data = bytes.size() - 16 - header_size;
-    if (data != count * 4)
-      throw Error(
-          fmt::format("{}: header says {} tokens ({} bytes) but {} bytes follow it", where, count, count * 4, data));
+    if (data % 4 != 0 || data / 4 != count)
+      throw Error(fmt::format("{}: header says {} tokens ({} bytes) but {} bytes follow it", where, count,
+                              count <= UINT64_MAX / 4 ? fmt::format("{}", count * 4) : "more than 2^64", data));
     tokens_ = {reinterpret_cast<const std::uint32_t*>(bytes.data() + 16 + header_size),
                      static_cast<std::size_t>(count)};
   } catch (const nlohmann::json::exception& e) {

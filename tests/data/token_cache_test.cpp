@@ -143,6 +143,20 @@ TEST(TokenCache, HeaderNumbersAreCheckedBeforeUse) {
   EXPECT_EQ(error("source_size", "-2"), "c.tokens: header field source_size is not an integer ≥ 0 (is -2)");
 }
 
+TEST(TokenCache, ATokenCountWhoseByteCountWrapsIsAnError) {
+  // 4 * (2^62 + 2) wraps to the 8 bytes there: the tokens spanned 2^62 + 2 of them and the
+  // vocabulary check read past the buffer (AddressSanitizer, fuzz/training_text_fuzz.cpp).
+  const std::string two_tokens("a\0\0\0b\0\0\0", 8);
+  try {
+    (void)TokenCache::from_bytes(cache_bytes(header_with("token_count", "4611686018427387906"), two_tokens), "c");
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "c: header says 4611686018427387906 tokens (more than 2^64 bytes) but 8 bytes follow it");
+  }
+  EXPECT_THROW((void)TokenCache::from_bytes(cache_bytes(header_with("token_count", "2"), two_tokens + "x"), "c"),
+               Error);
+}
+
 TEST(TextTokenizer, Gpt2TokensAreTiktokens) {
   const auto gpt2 = TextTokenizer::from_name("gpt2");
   EXPECT_EQ(gpt2.vocab_size(), 50257);
