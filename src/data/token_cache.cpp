@@ -62,8 +62,9 @@ std::uint64_t fnv1a64(std::string_view bytes) {
   return h;
 }
 
-void TokenCache::write(const std::filesystem::path& cache_file, std::string_view text, const TextTokenizer& tokenizer) {
-  const std::vector<std::uint32_t> tokens = tokenizer.encode(text);
+void TokenCache::write(const std::filesystem::path& cache_file, std::string_view text, const TextTokenizer& tokenizer,
+                       std::string_view source) {
+  const std::vector<std::uint32_t> tokens = tokenizer.encode(text, source);
   nlohmann::ordered_json header;
   header["tokenizer"] = tokenizer.name();
   header["vocab_size"] = tokenizer.vocab_size();
@@ -162,7 +163,7 @@ TokenCache TokenCache::open_or_build(const std::filesystem::path& text_file, con
       // A damaged cache is rebuilt below, like a stale one.
     }
   }
-  write(cache_file, text, tokenizer);
+  write(cache_file, text, tokenizer, text_file.string());
   TokenCache cache = open(cache_file);
   cache.built_ = true;
   return cache;

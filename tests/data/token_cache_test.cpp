@@ -157,6 +157,15 @@ TEST(TokenCache, ATokenCountWhoseByteCountWrapsIsAnError) {
                Error);
 }
 
+TEST_F(TokenCacheTest, InvalidUtf8IsAnErrorNamingTheTextFile) {
+  // It named "text" (seen in fuzz/training_text_fuzz.cpp's refusals).
+  const auto text = dir_ / "corpus.txt";
+  io::write_file_atomically(text, "ab\xff" "c\n");
+  expect_error_containing([&] { (void)TokenCache::open_or_build(text, TextTokenizer::from_name("gpt2"), dir_ / "c"); },
+                          text.string() + ": invalid UTF-8 at byte offset 2");
+  EXPECT_EQ(TokenCache::open_or_build(text, TextTokenizer::from_name("bytes"), dir_ / "c").tokens().size(), 5u);
+}
+
 TEST(TextTokenizer, Gpt2TokensAreTiktokens) {
   const auto gpt2 = TextTokenizer::from_name("gpt2");
   EXPECT_EQ(gpt2.vocab_size(), 50257);

@@ -32,8 +32,10 @@ class TokenCache {
   // `tokenizer`; otherwise tokenizes the text and writes the cache (atomically) first.
   static TokenCache open_or_build(const std::filesystem::path& text_file, const TextTokenizer& tokenizer,
                                   const std::filesystem::path& cache_file);
-  // Tokenizes `text` (named `source` in the header) and writes a cache.
-  static void write(const std::filesystem::path& cache_file, std::string_view text, const TextTokenizer& tokenizer);
+  // Tokenizes `text` and writes a cache; errors in the text (invalid UTF-8 for a tiktoken
+  // encoding) name it `source`.
+  static void write(const std::filesystem::path& cache_file, std::string_view text, const TextTokenizer& tokenizer,
+                    std::string_view source = "text");
   // Opens and validates an existing cache.
   static TokenCache open(const std::filesystem::path& cache_file);
   // The same checks on a cache file's bytes in memory (copied); `source` names them in errors.
