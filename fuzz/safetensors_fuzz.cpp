@@ -25,10 +25,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       covered = t.end;
       check(file.raw_bytes(t.name).size() == t.end - t.begin);
       try {
+        // Loaded as the CLI loads them, then viewed (as `posemb plot` does) whatever the shape.
         if (t.dtype && is_floating(*t.dtype)) {
-          check(file.load_tensor(t.name, t.shape).shape() == t.shape);
+          check(file.load_tensor(t.name, t.shape).view().shape() == t.shape);
         } else {
-          check(file.load_ids(t.name).shape() == t.shape);
+          check(file.load_ids(t.name).view().shape() == t.shape);
         }
       } catch (const posemb::Error&) {
       }

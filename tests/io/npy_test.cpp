@@ -220,6 +220,20 @@ TEST(NpyMalformed, HeaderSyntaxErrorsNameTheByte) {
   EXPECT_THAT(npy_error(npy_with_header("{'shape': (99999999999999999999,)}\n", "")), HasSubstr("integer too large"));
 }
 
+TEST(NpyMalformed, AnEmptyArrayWhoseOtherSizesOverflowIsTooLarge) {
+  // numpy refuses these ("array is too big"); the reader took them, and viewing the array
+  // overflowed its strides (fuzz/npy_fuzz.cpp).
+  EXPECT_THAT(npy_error(npy_with_header(
+                  "{'descr': '<f8', 'fortran_order': False, 'shape': (0, 42444444444, 444444444, 3), }\n", "")),
+              HasSubstr("shape [0, 42444444444, 444444444, 3] of '<f8' is too large to address"));
+  EXPECT_THAT(npy_error(npy_with_header(
+                  "{'descr': '<f4', 'fortran_order': False, 'shape': (0, 4611686018427387904), }\n", "")),
+              HasSubstr("too large to address"));
+  const std::string fits =
+      npy_with_header("{'descr': '<f4', 'fortran_order': False, 'shape': (0, 2305843009213693951), }\n", "");
+  EXPECT_EQ(decode_npy(testing::exact_bytes(fits), "x").numel(), 0);
+}
+
 TEST(NpyMalformed, HeaderIsNotADict) {
   EXPECT_THAT(npy_error(npy_with_header("[1, 2]\n", kSixFloats)), HasSubstr("the .npy header at byte 10 is a list"));
 }
