@@ -150,8 +150,10 @@ class LiteralParser {
     std::uint64_t magnitude = 0;
     constexpr std::uint64_t kLimit = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
     while (pos_ < text_.size() && is_digit(text_[pos_])) {
-      magnitude = magnitude * 10 + static_cast<std::uint64_t>(text_[pos_++] - '0');
-      if (magnitude > kLimit) fail_at(number.offset, "integer too large");
+      // Checked before the multiplication: 10 * magnitude wraps past 2^64 for 20 digits.
+      const auto digit = static_cast<std::uint64_t>(text_[pos_++] - '0');
+      if (magnitude > (kLimit - digit) / 10) fail_at(number.offset, "integer too large");
+      magnitude = magnitude * 10 + digit;
     }
     consume('L');  // Python 2 wrote long integers as 3L; numpy still reads such files
     number.integer = negative ? -static_cast<std::int64_t>(magnitude) : static_cast<std::int64_t>(magnitude);
