@@ -27,6 +27,13 @@ void for_each_line(std::string_view input, Visit visit) {
 
 bool is_blank(std::string_view line) { return line.find_first_not_of(" \t\r") == std::string_view::npos; }
 
+// nlohmann stops reading at a NUL byte and would take `"a"<NUL>anything` for "a"; JSON has
+// no raw NUL anywhere, so a line with one is not JSON.
+void refuse_nul(std::string_view line, std::string_view where, std::size_t number) {
+  if (const std::size_t nul = line.find('\0'); nul != std::string_view::npos)
+    throw Error(fmt::format("{}:{}: not JSON: a NUL byte at byte {} of the line", where, number, nul));
+}
+
 // A JSON value as an error message shows it: its text, cut short (not inside a character).
 std::string shown(const nlohmann::json& value) {
   std::string text = value.dump();
@@ -65,6 +72,7 @@ std::vector<std::string> parse_jsonl_texts(std::string_view input, std::string_v
   std::vector<std::string> texts;
   for_each_line(input, [&](std::string_view line, std::size_t number) {
     if (is_blank(line)) throw Error(fmt::format("{}:{}: blank line; each line must be one JSON string", where, number));
+    refuse_nul(line, where, number);
     nlohmann::json value;
     try {
       value = nlohmann::json::parse(line);
@@ -82,6 +90,7 @@ std::vector<std::vector<Rank>> parse_jsonl_id_lists(std::string_view input, std:
   for_each_line(input, [&](std::string_view line, std::size_t number) {
     if (is_blank(line))
       throw Error(fmt::format("{}:{}: blank line; each line must be one JSON array of token ids", where, number));
+    refuse_nul(line, where, number);
     nlohmann::json value;
     try {
       value = nlohmann::json::parse(line);

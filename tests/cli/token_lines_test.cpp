@@ -56,6 +56,16 @@ TEST(ParseJsonlTexts, ErrorsNameTheLine) {
   EXPECT_THAT(error_of([] { parse_jsonl_texts("\"a\"\n\"b", "input"); }), HasSubstr("input:2: not JSON: "));
 }
 
+TEST(ParseJsonLines, ANulByteIsNotJson) {
+  // nlohmann stops at a NUL: "\"a\"<NUL>garbage" read as "a", [1]<NUL>x as [1].
+  const std::string text_line("\"a\"\0garbage\n", 13);
+  EXPECT_EQ(error_of([&] { parse_jsonl_texts("\"ok\"\n" + text_line, "in"); }),
+            "in:2: not JSON: a NUL byte at byte 3 of the line");
+  const std::string ids_line("[1]\0x", 5);
+  EXPECT_EQ(error_of([&] { parse_jsonl_id_lists(ids_line, "stdin"); }),
+            "stdin:1: not JSON: a NUL byte at byte 3 of the line");
+}
+
 TEST(ParseJsonlIdLists, OneArrayPerLine) {
   EXPECT_EQ(parse_jsonl_id_lists("[15496, 995]\r\n[]\n[-0, 4294967295]", "stdin"),
             (std::vector<std::vector<Rank>>{{15496, 995}, {}, {0, 4294967295u}}));
