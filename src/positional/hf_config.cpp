@@ -125,6 +125,12 @@ RopeParams rope_params_from_hf_config(std::string_view json_text, std::string_vi
     p.head_dim = *hidden / *heads;  // Python's `//`: both are positive here
   }
   if (p.head_dim <= 0) r.fail(fmt::format("head_dim must be positive, got {}", p.head_dim));
+  // A config has no data to check sizes against, and the frequencies take head_dim / 2
+  // floats: a head_dim of 4e9 asked for 8 GB (fuzz/hf_config_fuzz.cpp). Real heads are at
+  // most a few hundred channels.
+  constexpr Index kMaxHeadDim = Index{1} << 16;
+  if (p.head_dim > kMaxHeadDim)
+    r.fail(fmt::format("head_dim {} is larger than {}: not a transformer's head", p.head_dim, kMaxHeadDim));
 
   std::optional<double> theta = r.number(root, "rope_theta", "");
   if (!theta) theta = r.number(root, "rotary_emb_base", "");

@@ -135,6 +135,15 @@ TEST(RopeConfigErrors, ANumberBeyondADoubleIsAnErrorNamingTheFile) {
   EXPECT_NE(error_of("8888888888888888888888e888888").find("cfg.json: not valid JSON"), std::string::npos);
 }
 
+TEST(RopeConfigErrors, AHeadDimNoModelHasIsAnErrorNotAnAllocation) {
+  // head_dim 4e9 made compute_rope_frequencies allocate 8 GB (found by fuzz/hf_config_fuzz.cpp).
+  EXPECT_EQ(error_of(R"({"head_dim": 4000000000})"), "cfg.json: head_dim 4000000000 is larger than 65536: not a "
+                                                     "transformer's head");
+  EXPECT_NE(error_of(R"({"hidden_size": 9000000000000000, "num_attention_heads": 1})").find("is larger than 65536"),
+            std::string::npos);
+  EXPECT_EQ(rope_params_from_hf_config(R"({"head_dim": 65536})").head_dim, 65536);
+}
+
 TEST(RopeConfig, ReadsTransformers5RopeParametersAndModelConventions) {
   const RopeParams v5 = rope_params_from_hf_config(R"({"hidden_size": 4096, "num_attention_heads": 32,
       "max_position_embeddings": 131072, "rope_parameters": {"rope_type": "llama3", "rope_theta": 500000.0,
