@@ -63,6 +63,11 @@ def make_npy():
                  "f2_big_endian.npy", "i8_big_endian.npy", "b1.npy", "u8_above_int64.npy", "f4_v2.npy",
                  "f4_v3.npy", "unsupported_structured.npy", "unsupported_c8.npy"]:
         copy("npy", ROOT / "tests/goldens/io/npy" / name)
+    # 2^64 + 4 as a size: it once wrapped to 4 (tests/io/npy_test.cpp).
+    header = "{'descr': '<f4', 'fortran_order': False, 'shape': (18446744073709551620,), }"
+    header += " " * (-(10 + len(header) + 1) % 64) + "\n"
+    write("npy", "wrapped-shape.npy", b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode()
+          + bytes(16))
 
 
 # --- hf_config: the golden configs, and the other rope types and key spellings -----------
@@ -163,6 +168,7 @@ def make_token_lines():
     write("token_lines", "id_lists.jsonl", "[15496, 995]\r\n[]\n[-0, 4294967295]\n")
     write("token_lines", "not_ids.jsonl", '[1]\n[1.5, true, -1, 4294967296, "1"]\n')
     write("token_lines", "blank_line.jsonl", '"a"\n \t\r\n"b"')
+    write("token_lines", "nul_after_json.jsonl", b'"a"\n"b"\x00garbage\n')
 
 
 # --- training_text: byte 0 picks the mode (fuzz/training_text_fuzz.cpp) ------------------
