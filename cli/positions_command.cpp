@@ -204,6 +204,11 @@ void apply_rope_to_file(const pos::RopeParams& params, const RopeOptions& o) {
   if (shape[3] != params.head_dim)
     throw Error(fmt::format("--apply {}: the last dimension is {}, but the RoPE's head_dim is {}", o.apply, shape[3],
                             params.head_dim));
+  // Positions are made for every (batch, seq) row; with no heads no data backs those rows, and
+  // a 128-byte file of shape (2^32, 0, 64) asked for 32 GB of positions.
+  if (shape[2] == 0)
+    throw Error(fmt::format("--apply {}: shape {} has 0 heads; there is nothing to rotate", o.apply,
+                            shape_to_string(given)));
   const std::vector<Index> positions = token_positions(o.positions, o.offset, shape[0], shape[1]);
   const Index last = positions.empty() ? 0 : *std::max_element(positions.begin(), positions.end());
   if (last >= kMaxAppliedPosition)

@@ -84,6 +84,8 @@ std::string study_section(const std::string& path) {
     study = nlohmann::json::parse(text);
   } catch (const nlohmann::json::parse_error& e) {
     throw Error(fmt::format("--study {}: not valid JSON at byte {}", path, e.byte));
+  } catch (const nlohmann::json::exception& e) {  // out_of_range: a number beyond a double (1e400)
+    throw Error(fmt::format("--study {}: not valid JSON: {}", path, e.what()));
   }
   const plot::LineChart chart = plot::study_chart(study, path);
   std::string table = "<table><tr><th>scheme</th>";

@@ -6,7 +6,6 @@
 //   posemb decode 15496 995                       ids back to text
 #include <fmt/format.h>
 
-#include <charconv>
 #include <cstdio>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -20,6 +19,7 @@
 #include "posemb/io/file.hpp"
 #include "posemb/tokenizer/encoding.hpp"
 #include "posemb/tokenizer/utf8.hpp"
+#include "token_lines.hpp"
 
 namespace posemb::cli {
 
@@ -100,24 +100,8 @@ void run_tokenize(const TokenizeOptions& o, bool text_given) {
   const std::string what = o.file.empty() ? "input" : o.file;
 
   if (o.jsonl) {
-    // One JSON string per line, one result per line: a blank line is an error (it has no
-    // result to keep the lines aligned). Errors name the line.
-    std::vector<std::string> texts;
-    std::size_t line_number = 0;
-    std::istringstream lines(input);
-    for (std::string line; std::getline(lines, line);) {
-      ++line_number;
-      if (line.find_first_not_of(" \t\r") == std::string::npos)
-        throw Error(fmt::format("{}:{}: blank line; each line must be one JSON string", what, line_number));
-      nlohmann::json value;
-      try {
-        value = nlohmann::json::parse(line);
-      } catch (const nlohmann::json::exception& e) {
-        throw Error(fmt::format("{}:{}: not JSON: {}", what, line_number, e.what()));
-      }
-      if (!value.is_string()) throw Error(fmt::format("{}:{}: expected a JSON string", what, line_number));
-      texts.push_back(value.get<std::string>());
-    }
+    // One JSON string per line, one result per line (token_lines.hpp).
+    const std::vector<std::string> texts = parse_jsonl_texts(input, what);
     const std::vector<std::string_view> views(texts.begin(), texts.end());
     const auto results =
         o.ordinary ? encoding.encode_ordinary_batch(views, o.threads)
@@ -164,47 +148,17 @@ struct DecodeOptions {
   bool jsonl = false;
 };
 
-// Ids separated by white space or commas, optionally inside [ ].
-std::vector<Rank> parse_ids(std::string_view text, std::string_view where) {
-  std::vector<Rank> ids;
-  std::size_t i = 0;
-  const auto separator = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == ',' || c == '[' || c == ']'; };
-  while (i < text.size()) {
-    if (separator(text[i])) {
-      ++i;
-      continue;
-    }
-    std::size_t end = i;
-    while (end < text.size() && !separator(text[end])) ++end;
-    Rank id = 0;
-    const auto [ptr, error] = std::from_chars(text.data() + i, text.data() + end, id);
-    if (error != std::errc() || ptr != text.data() + end)
-      throw Error(fmt::format("{}: `{}` at byte offset {} is not a token id", where, text.substr(i, end - i), i));
-    ids.push_back(id);
-    i = end;
-  }
-  return ids;
-}
-
 void run_decode(const DecodeOptions& o) {
   const Encoding& encoding = Encoding::load(o.encoding);
   if (o.jsonl) {
-    // One JSON array of ids per line in, one JSON string per line out.
-    const std::string input = read_all_stdin();
-    std::istringstream lines(input);
-    std::size_t line_number = 0;
+    // One JSON array of ids per line in, one JSON string per line out (token_lines.hpp).
+    const auto lists = parse_jsonl_id_lists(read_all_stdin(), "stdin");
     std::string out;
-    for (std::string line; std::getline(lines, line);) {
-      ++line_number;
-      if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    for (std::size_t k = 0; k < lists.size(); ++k) {
       try {
-        const auto value = nlohmann::json::parse(line);
-        const auto ids = value.get<std::vector<Rank>>();
-        out += nlohmann::json(encoding.decode(ids)).dump() + "\n";
-      } catch (const nlohmann::json::exception& e) {
-        throw Error(fmt::format("stdin:{}: expected a JSON array of token ids: {}", line_number, e.what()));
+        out += nlohmann::json(encoding.decode(lists[k])).dump() + "\n";
       } catch (const Error& e) {
-        throw Error(fmt::format("stdin:{}: {}", line_number, e.what()));
+        throw Error(fmt::format("stdin:{}: {}", k + 1, e.what()));
       }
     }
     write_standard_output(out);
@@ -212,10 +166,10 @@ void run_decode(const DecodeOptions& o) {
   }
   std::vector<Rank> ids;
   if (o.ids.empty() || (o.ids.size() == 1 && o.ids[0] == "-")) {
-    ids = parse_ids(read_all_stdin(), "stdin");
+    ids = parse_id_list(read_all_stdin(), "stdin");
   } else {
     for (std::size_t k = 0; k < o.ids.size(); ++k) {
-      const auto some = parse_ids(o.ids[k], fmt::format("argument {}", k + 1));
+      const auto some = parse_id_list(o.ids[k], fmt::format("argument {}", k + 1));
       ids.insert(ids.end(), some.begin(), some.end());
     }
   }

@@ -10,6 +10,7 @@
 
 // Tiktoken encodings come from posemb/tokenizer.
 #include "posemb/tokenizer/encoding.hpp"
+#include "posemb/tokenizer/utf8.hpp"
 
 namespace posemb::data {
 
@@ -62,8 +63,9 @@ std::optional<Index> TextTokenizer::vocab_size_of(std::string_view name) {
   return after_specials;
 }
 
-std::vector<std::uint32_t> TextTokenizer::encode(std::string_view text) const {
+std::vector<std::uint32_t> TextTokenizer::encode(std::string_view text, std::string_view what) const {
   if (encoder_ != nullptr) {
+    tokenizer::require_valid_utf8(text, what);
     // Special tokens are text here: a corpus that contains "<|endoftext|>" trains on its pieces.
     const auto ids = encoder_->get().encode_ordinary(text);
     return {ids.begin(), ids.end()};

@@ -3,9 +3,14 @@
 #include <fmt/format.h>
 
 #include <bit>
+#include <charconv>
 #include <cstring>
+#include <optional>
+#include <type_traits>
+#include <vector>
 #include <nlohmann/json.hpp>
 
+#include "core/json_integer.hpp"
 #include "posemb/core/error.hpp"
 #include "posemb/io/file.hpp"
 #include "posemb/io/mapped_file.hpp"
@@ -29,11 +34,19 @@ void append_u64(std::string& out, std::uint64_t v) {
 
 }  // namespace
 
-// The cache's bytes, memory-mapped: pages are read when the sampler first touches them.
+// The cache's bytes, memory-mapped (pages are read when the sampler first touches them), or a
+// copy of bytes given to from_bytes, 8-byte aligned as a mapping is, for the in-place u32 reads.
 struct TokenCache::Storage {
   explicit Storage(const std::filesystem::path& path) : file(path) {}
-  std::string_view bytes() const { return file.chars(); }
-  io::MappedFile file;
+  explicit Storage(std::string_view bytes) : size(bytes.size()), owned((bytes.size() + 7) / 8) {
+    if (!bytes.empty()) std::memcpy(owned.data(), bytes.data(), bytes.size());
+  }
+  std::string_view bytes() const {
+    return file ? file->chars() : std::string_view(reinterpret_cast<const char*>(owned.data()), size);
+  }
+  std::optional<io::MappedFile> file;
+  std::size_t size = 0;
+  std::vector<std::uint64_t> owned;
 };
 
 TokenCache::TokenCache(TokenCache&&) noexcept = default;
@@ -49,8 +62,9 @@ std::uint64_t fnv1a64(std::string_view bytes) {
   return h;
 }
 
-void TokenCache::write(const std::filesystem::path& cache_file, std::string_view text, const TextTokenizer& tokenizer) {
-  const std::vector<std::uint32_t> tokens = tokenizer.encode(text);
+void TokenCache::write(const std::filesystem::path& cache_file, std::string_view text, const TextTokenizer& tokenizer,
+                       std::string_view source) {
+  const std::vector<std::uint32_t> tokens = tokenizer.encode(text, source);
   nlohmann::ordered_json header;
   header["tokenizer"] = tokenizer.name();
   header["vocab_size"] = tokenizer.vocab_size();
@@ -70,10 +84,21 @@ void TokenCache::write(const std::filesystem::path& cache_file, std::string_view
 }
 
 TokenCache TokenCache::open(const std::filesystem::path& cache_file) {
-  const std::string where = cache_file.string();
   TokenCache cache;
   cache.storage_ = std::make_unique<Storage>(cache_file);
-  const std::string_view bytes = cache.storage_->bytes();
+  cache.validate(cache_file.string());
+  return cache;
+}
+
+TokenCache TokenCache::from_bytes(std::string_view bytes, const std::string& source) {
+  TokenCache cache;
+  cache.storage_ = std::make_unique<Storage>(bytes);
+  cache.validate(source);
+  return cache;
+}
+
+void TokenCache::validate(const std::string& where) {
+  const std::string_view bytes = storage_->bytes();
   if (bytes.size() < 16 || std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0)
     throw Error(fmt::format("{}: not a posemb token cache (no PSMBTOK1 magic at byte 0)", where));
   const std::uint64_t header_size = read_u64(bytes.data() + 8);
@@ -86,28 +111,42 @@ TokenCache TokenCache::open(const std::filesystem::path& cache_file) {
   } catch (const nlohmann::json::exception& e) {
     throw Error(fmt::format("{}: header at byte 16 is not valid JSON: {}", where, e.what()));
   }
+  // A JSON integer that T holds (get<T>() would convert 1e30 with undefined behaviour).
+  const auto integer = [&]<class T>(const char* key, T& out) {
+    const std::optional<T> value = json_integer<T>(header.at(key));
+    if (!value)
+      throw Error(fmt::format("{}: header field {} is not an integer{} (is {})", where, key,
+                              std::is_signed_v<T> ? "" : " ≥ 0", header.at(key).dump()));
+    out = *value;
+  };
   try {
-    cache.tokenizer_ = header.at("tokenizer").get<std::string>();
-    cache.vocab_size_ = header.at("vocab_size").get<Index>();
-    const auto count = header.at("token_count").get<std::uint64_t>();
-    cache.source_size_ = header.at("source_size").get<std::uint64_t>();
-    cache.source_hash_ = std::stoull(header.at("source_fnv1a64").get<std::string>(), nullptr, 16);
+    tokenizer_ = header.at("tokenizer").get<std::string>();
+    integer("vocab_size", vocab_size_);
+    std::uint64_t count = 0;
+    integer("token_count", count);
+    integer("source_size", source_size_);
+    // Exactly what write() writes: 16 lowercase hexadecimal digits (std::stoull would take
+    // "-1", " 0x1" and throw out_of_range on 17 digits).
+    const std::string hash = header.at("source_fnv1a64").get<std::string>();
+    const auto [end, error] = std::from_chars(hash.data(), hash.data() + hash.size(), source_hash_, 16);
+    if (hash.size() != 16 || error != std::errc() || end != hash.data() + hash.size() ||
+        hash.find_first_not_of("0123456789abcdef") != std::string::npos)
+      throw Error(fmt::format("{}: header field source_fnv1a64 is not 16 hexadecimal digits (is {:?})", where, hash));
+    // Compared as data / 4 against count: count * 4 wraps for counts of 2^62 and more, and a
+    // wrapped product equal to the bytes there would span far past the file.
     const std::uint64_t data = bytes.size() - 16 - header_size;
-    if (data != count * 4)
-      throw Error(
-          fmt::format("{}: header says {} tokens ({} bytes) but {} bytes follow it", where, count, count * 4, data));
-    cache.tokens_ = {reinterpret_cast<const std::uint32_t*>(bytes.data() + 16 + header_size),
+    if (data % 4 != 0 || data / 4 != count)
+      throw Error(fmt::format("{}: header says {} tokens ({} bytes) but {} bytes follow it", where, count,
+                              count <= UINT64_MAX / 4 ? fmt::format("{}", count * 4) : "more than 2^64", data));
+    tokens_ = {reinterpret_cast<const std::uint32_t*>(bytes.data() + 16 + header_size),
                      static_cast<std::size_t>(count)};
   } catch (const nlohmann::json::exception& e) {
     throw Error(fmt::format("{}: header is missing a field or has a wrong type: {}", where, e.what()));
-  } catch (const std::invalid_argument&) {
-    throw Error(fmt::format("{}: source_fnv1a64 is not a hexadecimal number", where));
   }
-  for (std::size_t i = 0; i < cache.tokens_.size(); ++i)
-    if (Index(cache.tokens_[i]) >= cache.vocab_size_)
+  for (std::size_t i = 0; i < tokens_.size(); ++i)
+    if (Index(tokens_[i]) >= vocab_size_)
       throw Error(fmt::format("{}: token {} at index {} (byte {}) is not below the vocabulary size {}", where,
-                              cache.tokens_[i], i, 16 + header_size + 4 * i, cache.vocab_size_));
-  return cache;
+                              tokens_[i], i, 16 + header_size + 4 * i, vocab_size_));
 }
 
 TokenCache TokenCache::open_or_build(const std::filesystem::path& text_file, const TextTokenizer& tokenizer,
@@ -124,7 +163,7 @@ TokenCache TokenCache::open_or_build(const std::filesystem::path& text_file, con
       // A damaged cache is rebuilt below, like a stale one.
     }
   }
-  write(cache_file, text, tokenizer);
+  write(cache_file, text, tokenizer, text_file.string());
   TokenCache cache = open(cache_file);
   cache.built_ = true;
   return cache;

@@ -150,8 +150,10 @@ class LiteralParser {
     std::uint64_t magnitude = 0;
     constexpr std::uint64_t kLimit = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
     while (pos_ < text_.size() && is_digit(text_[pos_])) {
-      magnitude = magnitude * 10 + static_cast<std::uint64_t>(text_[pos_++] - '0');
-      if (magnitude > kLimit) fail_at(number.offset, "integer too large");
+      // Checked before the multiplication: 10 * magnitude wraps past 2^64 for 20 digits.
+      const auto digit = static_cast<std::uint64_t>(text_[pos_++] - '0');
+      if (magnitude > (kLimit - digit) / 10) fail_at(number.offset, "integer too large");
+      magnitude = magnitude * 10 + digit;
     }
     consume('L');  // Python 2 wrote long integers as 3L; numpy still reads such files
     number.integer = negative ? -static_cast<std::int64_t>(magnitude) : static_cast<std::int64_t>(magnitude);
@@ -277,15 +279,23 @@ void parse_shape(const Literal& shape, std::string_view file, NpyHeader& header)
   }
 }
 
-// The number of data bytes the shape needs, or nothing on overflow.
+// The number of data bytes the shape needs, or nothing when it is too large: as numpy checks
+// (PyArray_NewFromDescr), the element size times the non-zero sizes must fit in an int64,
+// even when a size of 0 makes the array empty.
 std::optional<std::size_t> data_bytes(const Shape& shape, std::size_t element_size) {
+  constexpr auto kMax = static_cast<std::size_t>(std::numeric_limits<Index>::max());
   std::size_t total = element_size;
+  bool empty = false;
   for (const Index size : shape) {
     const auto n = static_cast<std::size_t>(size);
-    if (n != 0 && total > std::numeric_limits<std::size_t>::max() / n) return std::nullopt;
+    if (n == 0) {
+      empty = true;
+      continue;
+    }
+    if (total > kMax / n) return std::nullopt;
     total *= n;
   }
-  return total;
+  return empty ? 0 : total;
 }
 
 std::uint32_t load_little_endian(std::span<const std::byte> bytes) {

@@ -4,8 +4,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <nlohmann/json.hpp>
+#include <optional>
 
+#include "core/json_integer.hpp"
 #include "posemb/core/error.hpp"
 #include "posemb/io/file.hpp"
 #include "posemb/io/safetensors.hpp"
@@ -47,6 +50,35 @@ void require_finite(const FloatBuffer& values, std::string_view what, std::int64
       throw Error(fmt::format("step {}: the {} hold a non-finite value ({}); no checkpoint was written", step, what, v));
 }
 
+// The weights must be those of the manifest: the same step in their metadata, and room for
+// every parameter of the model the manifest describes. The model's memory is taken from the
+// manifest's config, which a damaged checkpoint.json can make as large as it likes; the
+// weights file has to hold every parameter, so its size bounds the model before one is built.
+void check_weights(const io::SafetensorsFile& file, const CheckpointManifest& manifest) {
+  const auto& meta = file.metadata();
+  const auto step_it = meta.find("step");
+  if (step_it == meta.end() || step_it->second != std::to_string(manifest.step))
+    throw Error(fmt::format("{}: its step ({}) differs from the step {} in {}", file.source(),
+                            step_it == meta.end() ? "missing" : step_it->second, manifest.step, kManifest));
+  Index held = 0;  // values in the model's tensors: at most 2 per byte of the file, no overflow
+  for (const io::SafetensorsTensorInfo& t : file.tensors())
+    if (t.name.starts_with("model.")) held += shape_numel(t.shape);
+  const double needed = parameter_count(manifest.model);
+  if (needed > static_cast<double>(held))
+    throw Error(fmt::format("{}: its model tensors hold {} values, but the model in {} (vocabulary {}, {} layers, "
+                            "{} channels, context {}) has {} parameters",
+                            file.source(), held, kManifest, manifest.model.vocab_size, manifest.model.layers,
+                            manifest.model.channels, manifest.model.context_length,
+                            fmt::format("{:.0f}", needed)));
+}
+
+// The weights file a manifest names, after checking it against the manifest.
+io::SafetensorsFile open_weights(const std::filesystem::path& folder, const CheckpointManifest& manifest) {
+  io::SafetensorsFile file(folder / manifest.weights_file);
+  check_weights(file, manifest);
+  return file;
+}
+
 }  // namespace
 
 bool has_checkpoint(const std::filesystem::path& folder) {
@@ -54,18 +86,21 @@ bool has_checkpoint(const std::filesystem::path& folder) {
   return std::filesystem::is_regular_file(folder / kManifest, ec);
 }
 
-CheckpointManifest read_checkpoint_manifest(const std::filesystem::path& folder) {
-  const auto path = folder / kManifest;
-  const std::string where = path.string();
+CheckpointManifest parse_checkpoint_manifest(std::string_view json_text, std::string_view where) {
   nlohmann::json j;
   try {
-    j = nlohmann::json::parse(io::read_file_bytes(path));
+    j = nlohmann::json::parse(json_text);
   } catch (const nlohmann::json::parse_error& e) {
     throw Error(fmt::format("{}: not valid JSON at byte {}", where, e.byte));
+  } catch (const nlohmann::json::exception& e) {  // out_of_range: a number beyond a double (1e400)
+    throw Error(fmt::format("{}: not valid JSON: {}", where, e.what()));
   }
   CheckpointManifest m;
   try {
-    m.step = j.at("step").get<std::int64_t>();
+    const std::optional<std::int64_t> step = json_integer<std::int64_t>(j.at("step"));
+    if (!step || *step < 0)
+      throw Error(fmt::format("{}: 'step' must be an integer ≥ 0 (is {})", where, j.at("step").dump()));
+    m.step = *step;
     m.weights_file = j.at("weights").get<std::string>();
     m.run.corpus = j.at("run").at("corpus").get<std::string>();
     m.run.tokenizer = j.at("run").at("tokenizer").get<std::string>();
@@ -81,6 +116,12 @@ CheckpointManifest read_checkpoint_manifest(const std::filesystem::path& folder)
   return m;
 }
 
+CheckpointManifest read_checkpoint_manifest(const std::filesystem::path& folder) {
+  const auto path = folder / kManifest;
+  CheckpointManifest manifest = parse_checkpoint_manifest(io::read_file_bytes(path), path.string());
+  (void)open_weights(folder, manifest);  // before anyone builds the model it describes
+  return manifest;
+}
 
 void save_checkpoint(const std::filesystem::path& folder, const Trainer& trainer, const RunInfo& run) {
   const std::int64_t step = trainer.steps_done();
@@ -111,27 +152,17 @@ void save_checkpoint(const std::filesystem::path& folder, const Trainer& trainer
   remove_older_weights(folder, step);
 }
 
-namespace {
-
-// The weights file a manifest names, after checking that its step is the manifest's.
-io::SafetensorsFile open_weights(const std::filesystem::path& folder, const CheckpointManifest& manifest) {
-  io::SafetensorsFile file(folder / manifest.weights_file);
-  const auto& meta = file.metadata();
-  const auto step_it = meta.find("step");
-  if (step_it == meta.end() || step_it->second != std::to_string(manifest.step))
-    throw Error(fmt::format("{}: its step ({}) differs from the step {} in {}", file.source(),
-                            step_it == meta.end() ? "missing" : step_it->second, manifest.step, kManifest));
-  return file;
-}
-
-}  // namespace
 
 Gpt load_checkpoint_model(const std::filesystem::path& folder) {
   const CheckpointManifest manifest = read_checkpoint_manifest(folder);
-  const io::SafetensorsFile file = open_weights(folder, manifest);
+  return checkpoint_model_from_weights(manifest, io::SafetensorsFile(folder / manifest.weights_file));
+}
+
+Gpt checkpoint_model_from_weights(const CheckpointManifest& manifest, const io::SafetensorsFile& weights) {
+  check_weights(weights, manifest);
   Gpt model(manifest.model);
   for (const auto& e : model.layout().entries()) {
-    const Tensor t = file.load_tensor("model." + e.name, e.shape);
+    const Tensor t = weights.load_tensor("model." + e.name, e.shape);
     std::copy(t.values().begin(), t.values().end(), model.parameters().begin() + e.offset);
   }
   return model;

@@ -5,7 +5,9 @@
 #include <array>
 #include <limits>
 #include <nlohmann/json.hpp>
+#include <optional>
 
+#include "core/json_integer.hpp"
 #include "posemb/core/error.hpp"
 #include "posemb/core/memory_budget.hpp"
 
@@ -125,6 +127,8 @@ GptConfig config_from_json(std::string_view text, std::string_view where) {
     j = nlohmann::json::parse(text);
   } catch (const nlohmann::json::parse_error& e) {
     throw Error(fmt::format("{}: not valid JSON at byte {}: {}", where, e.byte, e.what()));
+  } catch (const nlohmann::json::exception& e) {  // out_of_range: a number beyond a double (1e400)
+    throw Error(fmt::format("{}: not valid JSON: {}", where, e.what()));
   }
   if (!j.is_object()) throw Error(fmt::format("{}: the model config must be a JSON object", where));
   GptConfig c;
@@ -133,8 +137,9 @@ GptConfig config_from_json(std::string_view text, std::string_view where) {
       if (required) throw Error(fmt::format("{}: missing key '{}'", where, key));
       return;
     }
-    if (!j[key].is_number_integer()) throw Error(fmt::format("{}: '{}' must be an integer", where, key));
-    out = j[key].get<Index>();
+    const std::optional<Index> value = json_integer<Index>(j[key]);
+    if (!value) throw Error(fmt::format("{}: '{}' must be an integer", where, key));
+    out = *value;
   };
   auto read_double = [&](const char* key, double& out) {
     if (!j.contains(key)) return;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 
 #include "posemb/core/error.hpp"
 #include "posemb/kernels/attention.hpp"

@@ -7,10 +7,12 @@
 namespace posemb::model {
 
 std::size_t ParameterLayout::add(std::string name, Shape shape) {
-  if (contains(name)) throw Error(fmt::format("parameter '{}' is defined twice", name));
+  const Index size = shape_numel(shape);
+  if (!index_.emplace(name, entries_.size()).second)
+    throw Error(fmt::format("parameter '{}' is defined twice", name));
   ParameterEntry e;
   e.name = std::move(name);
-  e.size = shape_numel(shape);
+  e.size = size;
   e.weight_decay = shape.size() >= 2;
   e.shape = std::move(shape);
   e.offset = (total_ + 15) / 16 * 16;
@@ -20,16 +22,11 @@ std::size_t ParameterLayout::add(std::string name, Shape shape) {
 }
 
 const ParameterEntry& ParameterLayout::find(std::string_view name) const {
-  for (const auto& e : entries_)
-    if (e.name == name) return e;
+  if (const auto it = index_.find(name); it != index_.end()) return entries_[it->second];
   throw Error(fmt::format("the model has no parameter named '{}'", name));
 }
 
-bool ParameterLayout::contains(std::string_view name) const {
-  for (const auto& e : entries_)
-    if (e.name == name) return true;
-  return false;
-}
+bool ParameterLayout::contains(std::string_view name) const { return index_.find(name) != index_.end(); }
 
 Index ParameterLayout::parameter_count() const {
   Index n = 0;

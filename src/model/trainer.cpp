@@ -5,7 +5,10 @@
 #include <chrono>
 #include <cmath>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <type_traits>
 
+#include "core/json_integer.hpp"
 #include "posemb/core/error.hpp"
 
 namespace posemb::model {
@@ -64,15 +67,24 @@ TrainingConfig training_config_from_json(std::string_view text, std::string_view
     j = nlohmann::json::parse(text);
   } catch (const nlohmann::json::parse_error& e) {
     throw Error(fmt::format("{}: not valid JSON at byte {}: {}", where, e.byte, e.what()));
+  } catch (const nlohmann::json::exception& e) {  // out_of_range: a number beyond a double (1e400)
+    throw Error(fmt::format("{}: not valid JSON: {}", where, e.what()));
   }
   TrainingConfig c;
+  const auto integer = [&]<class T>(const char* key, T& out) {
+    const std::optional<T> value = json_integer<T>(j.at(key));
+    if (!value)
+      throw Error(fmt::format("{}: training config: '{}' must be an integer{} (is {})", where, key,
+                              std::is_signed_v<T> ? "" : " ≥ 0", j.at(key).dump()));
+    out = *value;
+  };
   try {
-    c.batch = j.at("batch").get<Index>();
-    c.steps = j.at("steps").get<std::int64_t>();
-    c.seed = j.at("seed").get<std::uint64_t>();
+    integer("batch", c.batch);
+    integer("steps", c.steps);
+    integer("seed", c.seed);
     c.max_lr = j.at("max_lr").get<double>();
     c.min_lr = j.at("min_lr").get<double>();
-    c.warmup_steps = j.at("warmup_steps").get<std::int64_t>();
+    integer("warmup_steps", c.warmup_steps);
     c.clip_norm = j.at("clip_norm").get<double>();
     c.adamw.beta1 = j.at("beta1").get<float>();
     c.adamw.beta2 = j.at("beta2").get<float>();

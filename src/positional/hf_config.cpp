@@ -357,6 +357,12 @@ RopeParams rope_params_from_hf_config(std::string_view json_text, std::string_vi
     if (p.head_dim == 0)
       r.fail(fmt::format("head dimension {} // {} = {} // {} is 0", hidden_key, heads_key, *hidden, *heads));
   }
+  // A config has no data to check sizes against, and the frequencies take head_dim / 2
+  // floats: a head_dim of 4e9 asked for 8 GB (fuzz/hf_config_fuzz.cpp). Real heads are at
+  // most a few hundred channels.
+  constexpr Index kMaxHeadDim = Index{1} << 16;
+  if (p.head_dim > kMaxHeadDim)
+    r.fail(fmt::format("head_dim {} is larger than {}: not a transformer's head", p.head_dim, kMaxHeadDim));
 
   // rope_theta. v4.57 reads only the top-level key (GPT-NeoX: rotary_emb_base), default
   // 10000. 5.x prefers the block's own rope_theta:

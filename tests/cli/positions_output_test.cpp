@@ -135,6 +135,11 @@ TEST(PositionsRopeApply, BadInputsAreClearErrors) {
   io::write_npy(wide, Tensor({1, 2, 1, 32}).view());
   expect_error({"positions", "rope", "--config", config, "--apply", wide},
                "the last dimension is 32, but the RoPE's head_dim is 16");
+  // 32 GB of positions for rows no data backs: 8 GB resident after a minute, before.
+  const auto no_heads = (dir.path() / "no_heads.npy").string();
+  io::write_npy(no_heads, Tensor({Index{1} << 32, 0, 16}).view());
+  expect_error({"positions", "rope", "--config", config, "--apply", no_heads},
+               "shape [4294967296, 0, 16] has 0 heads; there is nothing to rotate");
   expect_error({"positions", "rope", "--config", config, "--apply", q, "--positions", "1,2,3"},
                "--positions has 3 entries; the tensor needs seq = 5");
   // Without -o, a binary format goes to standard output (here a file, not a terminal).

@@ -8,6 +8,9 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "posemb/io/file.hpp"
 #include "tokenize_run.hpp"
@@ -136,6 +139,45 @@ TEST(DecodeCli, IdsToTextAndBytes) {
   const auto garbage = run_posemb({"decode", "12", "x7"});
   EXPECT_EQ(garbage.exit_code, 1);
   EXPECT_EQ(garbage.err, "posemb: error: argument 2: `x7` at byte offset 0 is not a token id\n");
+}
+
+TEST(DecodeCli, JsonLinesIdsAreJsonIntegersBelow2To32) {
+  EXPECT_EQ(run_posemb({"decode", "--jsonl"}, "[15496, 995]\r\n[]\n[-0]").out, "\"Hello world\"\n\"\"\n\"!\"\n");
+  // nlohmann would convert each of these to an id without a word (1.5 -> 1, true -> 1, 2^32 -> 0).
+  for (const auto& [line, shown] : std::vector<std::pair<std::string, std::string>>{{"[1.5]", "1.5"},
+                                                                                    {"[1.0]", "1.0"},
+                                                                                    {"[true]", "true"},
+                                                                                    {"[-1]", "-1"},
+                                                                                    {"[4294967296]", "4294967296"},
+                                                                                    {"[\"1\"]", "\"1\""},
+                                                                                    {"[null]", "null"},
+                                                                                    {"[[1]]", "[1]"}}) {
+    const auto r = run_posemb({"decode", "--jsonl"}, "[15496]\n[995, " + line.substr(1) + "\n");
+    EXPECT_EQ(r.exit_code, 1) << line;
+    EXPECT_EQ(r.out, "") << line;
+    EXPECT_EQ(r.err, "posemb: error: stdin:2: element 1 of the array, " + shown +
+                         ", is not a token id (an integer in [0, 2^32))\n")
+        << line;
+  }
+  const auto largest = run_posemb({"decode", "--jsonl"}, "[4294967295]\n");
+  EXPECT_EQ(largest.err, "posemb: error: stdin:1: token 0 of 1: token id 4294967295 is out of range for encoding "
+                         "gpt2: its ids are 0 to 50256\n");
+  const auto object = run_posemb({"decode", "--jsonl"}, "{\"ids\": [1]}\n");
+  EXPECT_EQ(object.exit_code, 1);
+  EXPECT_EQ(object.err, "posemb: error: stdin:1: expected a JSON array of token ids, got {\"ids\":[1]}\n");
+}
+
+TEST(DecodeCli, JsonLinesBlankLineIsAnErrorAsInTokenize) {
+  // Output line k is the text of input line k; a skipped blank line would shift every later one.
+  for (const std::string blank : {"", " ", "\t\r"}) {
+    const auto r = run_posemb({"decode", "--jsonl"}, "[15496]\n" + blank + "\n[995]\n");
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_EQ(r.out, "");
+    EXPECT_EQ(r.err, "posemb: error: stdin:2: blank line; each line must be one JSON array of token ids\n");
+  }
+  const auto tokenize = run_posemb({"tokenize", "--jsonl"}, "\"a\"\n\n\"b\"\n");
+  EXPECT_EQ(tokenize.exit_code, 1);
+  EXPECT_EQ(tokenize.err, "posemb: error: input:2: blank line; each line must be one JSON string\n");
 }
 
 TEST(TokenizeCli, HelpAndUnknownEncoding) {

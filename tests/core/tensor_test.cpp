@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include <cstdint>
 
 namespace posemb {
@@ -102,6 +104,19 @@ TEST(Tensor, EmptyDimensionIteratesNothing) {
 }
 
 TEST(Shape, NegativeDimensionIsAnError) { EXPECT_THROW((void)shape_numel({2, -1}), Error); }
+
+TEST(Shape, NonZeroSizesMustMultiplyWithinInt64EvenWhenEmpty) {
+  // A zero made the count 0 and hid the overflow, which contiguous_strides then hit (signed
+  // overflow; a .npy of shape (0, 42444444444, 444444444, 3) found by fuzz/npy_fuzz.cpp).
+  constexpr Index kMax = std::numeric_limits<Index>::max();
+  EXPECT_EQ(shape_numel({0, kMax}), 0);
+  EXPECT_EQ(shape_numel({kMax, 0, 1}), 0);
+  EXPECT_THROW((void)shape_numel({0, kMax, 2}), Error);
+  EXPECT_THROW((void)shape_numel({0, 42444444444, 444444444, 3}), Error);
+  EXPECT_THROW((void)Tensor({0, Index{1} << 40, Index{1} << 40}), Error);
+  const Tensor fits({0, Index{1} << 31, Index{1} << 31});
+  EXPECT_EQ(fits.view().strides(), (Shape{Index{1} << 62, Index{1} << 31, 1}));
+}
 
 }  // namespace
 }  // namespace posemb

@@ -4,6 +4,8 @@
 
 #include <filesystem>
 #include <functional>
+#include <string>
+#include <vector>
 
 #include "posemb/core/error.hpp"
 #include "posemb/io/file.hpp"
@@ -87,6 +89,81 @@ TEST_F(TokenCacheTest, DamagedCachesAreErrorsNamingTheFile) {
   io::write_file_atomically(dir_ / "t.txt", "abcdef");
   io::write_file_atomically(cache, "garbage");
   EXPECT_TRUE(TokenCache::open_or_build(dir_ / "t.txt", bytes, cache).was_built());
+}
+
+TEST_F(TokenCacheTest, FromBytesChecksWhatOpenChecks) {
+  const auto cache = dir_ / "x.tokens";
+  TokenCache::write(cache, "abcdef", TextTokenizer::from_name("bytes"));
+  const std::string good = io::read_file_bytes(cache);
+  const TokenCache c = TokenCache::from_bytes(good, "in memory");
+  EXPECT_EQ(std::vector<std::uint32_t>(c.tokens().begin(), c.tokens().end()),
+            (std::vector<std::uint32_t>{'a', 'b', 'c', 'd', 'e', 'f'}));
+  EXPECT_EQ(c.source_hash(), TokenCache::open(cache).source_hash());
+  expect_error_containing([&] { (void)TokenCache::from_bytes(good.substr(0, good.size() - 2), "in memory"); },
+                          "in memory: header says 6 tokens (24 bytes) but 22 bytes follow");
+}
+
+// A cache file with this header text and these token bytes, laid out as write() lays one out.
+std::string cache_bytes(std::string header, const std::string& tokens) {
+  while ((16 + header.size()) % 8 != 0) header += ' ';
+  std::string out = "PSMBTOK1";
+  for (int i = 0; i < 8; ++i) out += static_cast<char>((header.size() >> (8 * i)) & 0xff);
+  return out + header + tokens;
+}
+
+std::string header_with(const std::string& field, const std::string& value) {
+  std::string header = R"({"tokenizer":"bytes","vocab_size":256,"token_count":2,"source_size":2,)"
+                       R"("source_fnv1a64":"0123456789abcdef"})";
+  const std::size_t at = header.find("\"" + field + "\":") + field.size() + 3;
+  return header.replace(at, header.find_first_of(",}", at) - at, value);
+}
+
+TEST(TokenCache, HeaderNumbersAreCheckedBeforeUse) {
+  // Found writing fuzz/training_text_fuzz.cpp, each one crashing it: std::stoull threw
+  // out_of_range, get<std::uint64_t>() converted 1e30 with undefined behaviour.
+  const std::string two_tokens("a\0\0\0b\0\0\0", 8);
+  EXPECT_EQ(TokenCache::from_bytes(cache_bytes(header_with("token_count", "2"), two_tokens), "c").tokens().size(), 2u);
+  const auto error = [&](const std::string& field, const std::string& value) {
+    try {
+      (void)TokenCache::from_bytes(cache_bytes(header_with(field, value), two_tokens), "c.tokens");
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_EQ(error("source_fnv1a64", "\"ffffffffffffffffffff\""),
+            "c.tokens: header field source_fnv1a64 is not 16 hexadecimal digits (is \"ffffffffffffffffffff\")");
+  EXPECT_EQ(error("source_fnv1a64", "\"-1\""),
+            "c.tokens: header field source_fnv1a64 is not 16 hexadecimal digits (is \"-1\")");
+  EXPECT_EQ(error("source_fnv1a64", "\"0X23456789ABCDEF\""),
+            "c.tokens: header field source_fnv1a64 is not 16 hexadecimal digits (is \"0X23456789ABCDEF\")");
+  EXPECT_EQ(error("token_count", "1e30"), "c.tokens: header field token_count is not an integer ≥ 0 (is 1e+30)");
+  EXPECT_EQ(error("token_count", "2.0"), "c.tokens: header field token_count is not an integer ≥ 0 (is 2.0)");
+  EXPECT_EQ(error("vocab_size", "1e30"), "c.tokens: header field vocab_size is not an integer (is 1e+30)");
+  EXPECT_EQ(error("source_size", "-2"), "c.tokens: header field source_size is not an integer ≥ 0 (is -2)");
+}
+
+TEST(TokenCache, ATokenCountWhoseByteCountWrapsIsAnError) {
+  // 4 * (2^62 + 2) wraps to the 8 bytes there: the tokens spanned 2^62 + 2 of them and the
+  // vocabulary check read past the buffer (AddressSanitizer, fuzz/training_text_fuzz.cpp).
+  const std::string two_tokens("a\0\0\0b\0\0\0", 8);
+  try {
+    (void)TokenCache::from_bytes(cache_bytes(header_with("token_count", "4611686018427387906"), two_tokens), "c");
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "c: header says 4611686018427387906 tokens (more than 2^64 bytes) but 8 bytes follow it");
+  }
+  EXPECT_THROW((void)TokenCache::from_bytes(cache_bytes(header_with("token_count", "2"), two_tokens + "x"), "c"),
+               Error);
+}
+
+TEST_F(TokenCacheTest, InvalidUtf8IsAnErrorNamingTheTextFile) {
+  // It named "text" (seen in fuzz/training_text_fuzz.cpp's refusals).
+  const auto text = dir_ / "corpus.txt";
+  io::write_file_atomically(text, "ab\xff" "c\n");
+  expect_error_containing([&] { (void)TokenCache::open_or_build(text, TextTokenizer::from_name("gpt2"), dir_ / "c"); },
+                          text.string() + ": invalid UTF-8 at byte offset 2");
+  EXPECT_EQ(TokenCache::open_or_build(text, TextTokenizer::from_name("bytes"), dir_ / "c").tokens().size(), 5u);
 }
 
 TEST(TextTokenizer, Gpt2TokensAreTiktokens) {

@@ -220,6 +220,33 @@ TEST(NpyMalformed, HeaderSyntaxErrorsNameTheByte) {
   EXPECT_THAT(npy_error(npy_with_header("{'shape': (99999999999999999999,)}\n", "")), HasSubstr("integer too large"));
 }
 
+TEST(NpyMalformed, IntegersThatWrapPastTwoTo64AreTooLarge) {
+  // 18446744073709551620 is 2^64 + 4: the digit loop wrapped it to 4 and read a 4-element
+  // array (found reading the parser beside fuzz/npy_fuzz.cpp; no sanitizer sees a wrap of an
+  // unsigned integer).
+  const std::string wrapped = npy_with_header(
+      "{'descr': '<f4', 'fortran_order': False, 'shape': (18446744073709551620,), }\n", std::string(16, '\0'));
+  EXPECT_THAT(npy_error(wrapped), HasSubstr("at byte 61: integer too large"));
+  const std::string largest = npy_with_header(
+      "{'descr': '|b1', 'fortran_order': False, 'shape': (9223372036854775807, 0), }\n", "");
+  EXPECT_EQ(decode_npy_ids(testing::exact_bytes(largest), "x").shape(), (Shape{9223372036854775807, 0}));
+  EXPECT_THAT(npy_error(npy_with_header("{'shape': (9223372036854775808,)}\n", "")), HasSubstr("integer too large"));
+}
+
+TEST(NpyMalformed, AnEmptyArrayWhoseOtherSizesOverflowIsTooLarge) {
+  // numpy refuses these ("array is too big"); the reader took them, and viewing the array
+  // overflowed its strides (fuzz/npy_fuzz.cpp).
+  EXPECT_THAT(npy_error(npy_with_header(
+                  "{'descr': '<f8', 'fortran_order': False, 'shape': (0, 42444444444, 444444444, 3), }\n", "")),
+              HasSubstr("shape [0, 42444444444, 444444444, 3] of '<f8' is too large to address"));
+  EXPECT_THAT(npy_error(npy_with_header(
+                  "{'descr': '<f4', 'fortran_order': False, 'shape': (0, 4611686018427387904), }\n", "")),
+              HasSubstr("too large to address"));
+  const std::string fits =
+      npy_with_header("{'descr': '<f4', 'fortran_order': False, 'shape': (0, 2305843009213693951), }\n", "");
+  EXPECT_EQ(decode_npy(testing::exact_bytes(fits), "x").numel(), 0);
+}
+
 TEST(NpyMalformed, HeaderIsNotADict) {
   EXPECT_THAT(npy_error(npy_with_header("[1, 2]\n", kSixFloats)), HasSubstr("the .npy header at byte 10 is a list"));
 }

@@ -420,6 +420,19 @@ TEST(SafetensorsLoad, ManyNamesAreListedInPart) {
   EXPECT_THAT(testing::error_of([&] { (void)file.info("nope"); }), HasSubstr("\"h.09.weight\", ... and 5 more)"));
 }
 
+TEST(SafetensorsLoad, AnEmptyTensorWhoseOtherSizesOverflowOpensButDoesNotLoad) {
+  // The reference reader accepts the shape (its element count is 0); a Tensor of it would
+  // overflow its strides (fuzz/safetensors_fuzz.cpp, viewing what it loads), so loading is an
+  // error naming the tensor.
+  const auto file = SafetensorsFile::from_bytes(
+      testing::exact_bytes(safetensors_file(
+          R"({"e":{"dtype":"F32","shape":[0,9223372036854775807,2],"data_offsets":[0,0]}})", "")),
+      "empty");
+  EXPECT_EQ(file.info("e").shape, (Shape{0, 9223372036854775807, 2}));
+  EXPECT_THAT(testing::error_of([&] { (void)file.load_tensor("e"); }),
+              HasSubstr("shape [0, 9223372036854775807, 2] has too many elements"));
+}
+
 TEST(SafetensorsLoad, UnsignedIdAboveInt64IsAnError) {
   std::string data(16, '\0');
   data[7] = 0x7f;                      // INT64_MAX's top byte with the rest 0x00: fits

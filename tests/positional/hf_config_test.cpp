@@ -84,6 +84,15 @@ TEST(RopeConfigErrors, NameTheFileTheyCameFrom) {
 // v4.57's model configs copy `type` over `rope_type` (models/llama/configuration_llama.py:
 // `if ... "type" in self.rope_scaling: self.rope_scaling["rope_type"] = self.rope_scaling["type"]`),
 // whichever comes first in the file.
+TEST(RopeConfigErrors, AHeadDimNoModelHasIsAnErrorNotAnAllocation) {
+  // head_dim 4e9 made compute_rope_frequencies allocate 8 GB (found by fuzz/hf_config_fuzz.cpp).
+  EXPECT_EQ(error_of(R"({"head_dim": 4000000000})"), "cfg.json: head_dim 4000000000 is larger than 65536: not a "
+                                                     "transformer's head");
+  EXPECT_NE(error_of(R"({"hidden_size": 9000000000000000, "num_attention_heads": 1})").find("is larger than 65536"),
+            std::string::npos);
+  EXPECT_EQ(rope_params_from_hf_config(R"({"head_dim": 65536})").head_dim, 65536);
+}
+
 TEST(RopeConfig, RopeScalingTypeOverwritesRopeTypeAsTransformers457Does) {
   EXPECT_EQ(read(R"("rope_scaling": {"type": "linear", "rope_type": "dynamic", "factor": 2})").scaling.type,
             RopeType::kLinear);

@@ -10,7 +10,9 @@ namespace posemb {
 using Index = std::int64_t;
 using Shape = std::vector<Index>;
 
-// Number of elements; throws posemb::Error on a negative size or on overflow.
+// Number of elements; throws posemb::Error on a negative size or on overflow, including an
+// overflow of the product of the non-zero sizes when another size is 0 (the strides of such a
+// shape would overflow).
 Index shape_numel(const Shape& shape);
 
 // Strides, in elements, of a contiguous row-major tensor of this shape.

@@ -31,7 +31,8 @@ class TextTokenizer {
 
   const std::string& name() const { return name_; }
   Index vocab_size() const { return vocab_size_; }
-  std::vector<std::uint32_t> encode(std::string_view text) const;
+  // Text that a tiktoken encoding cannot take (invalid UTF-8) is an error naming `what`.
+  std::vector<std::uint32_t> encode(std::string_view text, std::string_view what = "text") const;
   std::string decode(std::span<const std::uint32_t> tokens) const;
 
  private:

@@ -32,10 +32,14 @@ class TokenCache {
   // `tokenizer`; otherwise tokenizes the text and writes the cache (atomically) first.
   static TokenCache open_or_build(const std::filesystem::path& text_file, const TextTokenizer& tokenizer,
                                   const std::filesystem::path& cache_file);
-  // Tokenizes `text` (named `source` in the header) and writes a cache.
-  static void write(const std::filesystem::path& cache_file, std::string_view text, const TextTokenizer& tokenizer);
+  // Tokenizes `text` and writes a cache; errors in the text (invalid UTF-8 for a tiktoken
+  // encoding) name it `source`.
+  static void write(const std::filesystem::path& cache_file, std::string_view text, const TextTokenizer& tokenizer,
+                    std::string_view source = "text");
   // Opens and validates an existing cache.
   static TokenCache open(const std::filesystem::path& cache_file);
+  // The same checks on a cache file's bytes in memory (copied); `source` names them in errors.
+  static TokenCache from_bytes(std::string_view bytes, const std::string& source);
 
   TokenCache(TokenCache&&) noexcept;
   TokenCache& operator=(TokenCache&&) noexcept;
@@ -51,6 +55,7 @@ class TokenCache {
 
  private:
   TokenCache() = default;
+  void validate(const std::string& where);  // fills the fields from storage_'s bytes
   struct Storage;
   std::unique_ptr<Storage> storage_;
   std::span<const std::uint32_t> tokens_;

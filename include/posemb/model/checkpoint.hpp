@@ -15,9 +15,14 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <string_view>
 
 #include "posemb/model/config.hpp"
 #include "posemb/model/trainer.hpp"
+
+namespace posemb::io {
+class SafetensorsFile;
+}  // namespace posemb::io
 
 namespace posemb::model {
 
@@ -37,17 +42,25 @@ struct CheckpointManifest {
 
 void save_checkpoint(const std::filesystem::path& folder, const Trainer& trainer, const RunInfo& run);
 
-// Reads and validates checkpoint.json (errors name the file and the key).
+// Reads and validates checkpoint.json (errors name the file and the key), and checks the
+// weights file it names as restore_checkpoint does: the same step, and tensors large enough
+// for the model the manifest describes, so that no model is built before its sizes are known
+// to come from real weights.
 CheckpointManifest read_checkpoint_manifest(const std::filesystem::path& folder);
+// The same from checkpoint.json's text; `where` names it in errors.
+CheckpointManifest parse_checkpoint_manifest(std::string_view json_text, std::string_view where);
 
 // Loads the weights file into a trainer built with the manifest's configs. Throws
 // posemb::Error naming the file and tensor when a tensor is missing or has the wrong shape,
-// or when the step in the weights differs from the manifest's.
+// or when the step in the weights differs from the manifest's, or when the weights' model
+// tensors hold fewer values than the manifest's model has parameters.
 void restore_checkpoint(const std::filesystem::path& folder, const CheckpointManifest& manifest, Trainer& trainer);
 
 bool has_checkpoint(const std::filesystem::path& folder);
 
 // The trained model alone (no optimizer state), for evaluation and pictures. Same errors.
 Gpt load_checkpoint_model(const std::filesystem::path& folder);
+// The same from a manifest and its weights file already opened.
+Gpt checkpoint_model_from_weights(const CheckpointManifest& manifest, const io::SafetensorsFile& weights);
 
 }  // namespace posemb::model

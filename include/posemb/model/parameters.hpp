@@ -2,6 +2,8 @@
 // The model's parameters as named tensors laid out one after another in a single flat
 // buffer, so that the optimizer, gradient clipping and checkpoints each see one array, and
 // the gradients use the very same layout.
+#include <functional>
+#include <map>
 #include <span>
 #include <string>
 #include <string_view>
@@ -37,6 +39,9 @@ class ParameterLayout {
 
  private:
   std::vector<ParameterEntry> entries_;
+  // name -> index in entries_: a linear search per add() made laying out a model with
+  // 10,000 layers (a 1 MB checkpoint can describe one) take 16 s.
+  std::map<std::string, std::size_t, std::less<>> index_;
   Index total_ = 0;
 };
 
