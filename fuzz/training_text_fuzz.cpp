@@ -34,19 +34,23 @@ void check_tokens(std::span<const std::uint32_t> tokens, posemb::Index vocab_siz
   for (const std::uint32_t t : tokens) check(static_cast<posemb::Index>(t) < vocab_size);
 }
 
+// Never destroyed: the exit handler that removes it runs after static destructors would have.
 const std::filesystem::path& work_folder() {
-  static const std::filesystem::path folder = [] {
+  static const std::filesystem::path* const folder = [] {
     std::error_code ec;
     const std::filesystem::path base =
         std::filesystem::is_directory("/dev/shm", ec) ? std::filesystem::path("/dev/shm")
                                                       : std::filesystem::temp_directory_path();
-    auto path = base / ("posemb_training_text_fuzz_" + std::to_string(::getpid()));
-    std::filesystem::remove_all(path, ec);
-    std::filesystem::create_directories(path);
-    std::atexit([] { std::error_code ignored; std::filesystem::remove_all(work_folder(), ignored); });
+    auto* path = new std::filesystem::path(base / ("posemb_training_text_fuzz_" + std::to_string(::getpid())));
+    std::filesystem::remove_all(*path, ec);
+    std::filesystem::create_directories(*path);
+    std::atexit([] {
+      std::error_code ignored;
+      std::filesystem::remove_all(work_folder(), ignored);
+    });
     return path;
   }();
-  return folder;
+  return *folder;
 }
 
 void load_text(const std::filesystem::path& text, const TextTokenizer& tokenizer) {
